@@ -1,0 +1,1 @@
+"""Settings in layers: ``base`` (code defaults, environment), ``test``, ``production``."""

@@ -1,0 +1,14 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from gongzhi.api.urls import api
+from gongzhi.core import views as core_views
+
+urlpatterns = [
+    path("", core_views.home, name="home"),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("accounts/", include("gongzhi.accounts.urls")),
+    path("places/", include("gongzhi.places.urls")),
+    path("api/v1/", api.urls),
+    path("admin/", admin.site.urls),
+]
