@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "gongzhi.accounts",
     "gongzhi.matters",
     "gongzhi.handling",
+    "gongzhi.notifications",
     "gongzhi.api",
 ]
 
