@@ -18,7 +18,7 @@ from gongzhi.places.models import Household, Organisation, Place
 PASSWORD = "gongzhi-test-pass-2026"
 
 # Valid (checksummed) ID numbers for tests.
-ID_NUMBERS = ["11010519491231002X", "110105194912310029", "320311199001011234"]
+ID_NUMBERS = ["11010519491231002X", "32031119900101123X", "620826198003150047"]
 
 
 @dataclass

@@ -71,6 +71,7 @@ def do_revoke_role(grant: RoleGrant, *, acting_user) -> RoleGrant:
     _require_manage(acting_user, grant.place)
     grant.is_active = False
     grant.save(update_fields=["is_active"])
+    grant.user.__dict__.pop("_gongzhi_grants", None)
     record("accounts.role.revoke", actor=acting_user, obj=grant, county_id=grant.county_id,
            before={"is_active": True}, after={"is_active": False})
     return grant
@@ -84,6 +85,11 @@ def do_create_token(user: User, name: str, *, acting_user, scopes: list[str] | N
         _require_manage(acting_user, user.county, "accounts.tokens")
     if not (name or "").strip():
         raise ActionError(_("请为令牌命名。"))
+    from gongzhi.core.registry import registry
+
+    unknown = sorted(set(scopes or []) - set(registry.permissions))
+    if unknown:
+        raise ActionError(_("未知的权限范围：%(s)s。") % {"s": "、".join(unknown)})
     raw = ApiToken.generate()
     token = ApiToken.objects.create(user=user, name=name.strip(), prefix=raw[:10],
                                     key_hash=hash_token(raw), scopes=list(scopes or []),

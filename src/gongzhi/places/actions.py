@@ -77,8 +77,11 @@ def do_create_place(parent: Place | None, kind: str, name: str, *, acting_user,
     _check_child(parent, kind)
     if kind == PlaceKind.HOUSEHOLD:
         raise ActionError(_("请通过“新建户”建立户档案。"))
-    require(acting_user, "places.change", parent) if parent else require(
-        acting_user, "places.change", None)
+    if parent is not None:
+        require(acting_user, "places.change", parent)
+    elif acting_user is not None and not getattr(acting_user, "is_superuser", False):
+        # A new county is a new tenant: only a system superuser (or a command) creates one.
+        raise ActionForbidden(_("只有系统超级管理员可以新建县/区。"))
     place = _insert_place(parent, kind, name, code=code, subtype=subtype, sort_order=sort_order)
     record("places.place.create", actor=acting_user, obj=place, county_id=place.county_id,
            after=snapshot(place))
