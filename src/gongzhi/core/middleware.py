@@ -18,3 +18,19 @@ class RequestIdMiddleware:
             request_id.reset(token)
         response["X-Request-ID"] = rid
         return response
+
+
+class ChineseByDefaultMiddleware:
+    """zh-Hans unless the user chose another language (the language cookie).
+
+    Django's LocaleMiddleware would otherwise follow the browser's Accept-Language; gongzhi's
+    users are Chinese offices and residents, and a page must not switch language because a
+    phone or a kiosk browser is set to English. Placed before LocaleMiddleware.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        request.META.pop("HTTP_ACCEPT_LANGUAGE", None)
+        return self.get_response(request)

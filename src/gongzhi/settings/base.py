@@ -48,6 +48,8 @@ INSTALLED_APPS = [
     "gongzhi.matters",
     "gongzhi.handling",
     "gongzhi.notifications",
+    "gongzhi.supervision",
+    "gongzhi.evaluation",
     "gongzhi.api",
 ]
 
@@ -56,6 +58,7 @@ MIDDLEWARE = [
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "gongzhi.core.middleware.RequestIdMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "gongzhi.core.middleware.ChineseByDefaultMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -147,6 +150,7 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
+STATICFILES_DIRS = [BASE_DIR / "static"]  # the project-wide static/ beside templates/
 STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", DATA_DIR / "static"))
 MEDIA_URL = "media/"
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", DATA_DIR / "media"))
@@ -195,6 +199,12 @@ DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "gongzhi@localhost")
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 GONGZHI_MAX_IMPORT_ROWS = int(os.environ.get("GONGZHI_MAX_IMPORT_ROWS", "50000"))
+GONGZHI_MAX_IMPORT_BYTES = int(os.environ.get("GONGZHI_MAX_IMPORT_BYTES", str(20 * 1024 * 1024)))
+# Uploaded spreadsheets wait here between "check" and "confirm"; shared storage when several
+# application servers run.
+GONGZHI_IMPORT_STAGING_DIR = Path(
+    os.environ.get("GONGZHI_IMPORT_STAGING_DIR", DATA_DIR / "import-staging")
+)
 
 LOGGING = {
     "version": 1,
