@@ -1,15 +1,15 @@
-"""Navigation by role: each entry appears only to users holding its permission somewhere."""
+"""Navigation by role: each entry appears only to users holding its permission somewhere.
+
+Entries live in :mod:`gongzhi.core.ui` (``register_nav``); ``NAVIGATION`` is re-exported here
+for apps that append to it directly.
+"""
 
 from django.urls import NoReverseMatch, reverse
-from django.utils.translation import gettext_lazy as _
 
 from .access import has_permission
+from .ui import NAVIGATION, nav_entries, register_nav
 
-# (label, url name, permission or None for any signed-in user). Later apps append entries.
-NAVIGATION: list[tuple[str, str, str | None]] = [
-    (_("工作台"), "home", None),
-    (_("地点与户"), "places:browse", "places.view"),
-]
+__all__ = ["NAVIGATION", "navigation", "register_nav"]
 
 
 def navigation(request):
@@ -17,13 +17,19 @@ def navigation(request):
     if user is None or not user.is_authenticated:
         return {"nav_items": []}
     items = []
-    for label, url_name, permission in NAVIGATION:
-        if permission and not has_permission(user, permission):
+    for entry in nav_entries():
+        if entry.permission and not has_permission(user, entry.permission):
             continue
         try:
-            url = reverse(url_name)
+            url = reverse(entry.url_name)
         except NoReverseMatch:
             continue
-        items.append({"label": label, "url": url,
-                      "active": request.path == url or (url != "/" and request.path.startswith(url))})
+        items.append({"label": entry.label, "url": url, "url_name": entry.url_name,
+                      "active": False})
+    # The entry whose address is the longest prefix of the current path is the current one.
+    path = request.path
+    matching = [i for i in items if path == i["url"] or (i["url"] != "/" and
+                                                          path.startswith(i["url"]))]
+    if matching:
+        max(matching, key=lambda i: len(i["url"]))["active"] = True
     return {"nav_items": items}

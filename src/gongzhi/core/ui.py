@@ -1,0 +1,83 @@
+"""What apps add to the pages: navigation entries and workbench panels.
+
+An app declares its entries from its ``AppConfig.ready``::
+
+    from gongzhi.core.ui import register_nav, register_panel
+
+    register_nav(_("事项"), "matters:list", "matters.view", order=20)
+    register_panel("matters/panels/my_matters.html", permission="matters.view",
+                   context=my_matters_context, order=20)
+
+A navigation entry appears to a user who holds its permission at some place (or to every
+signed-in user when the permission is ``None``). A panel is a template included on the
+workbench home (``core/home.html``); its optional ``context(request)`` returns the dict the
+template needs, and runs only for users who may see the panel.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from django.utils.translation import gettext_lazy as _
+
+
+@dataclass(frozen=True)
+class NavEntry:
+    label: str
+    url_name: str
+    permission: str | None = None
+    order: int = 100
+
+
+@dataclass(frozen=True)
+class Panel:
+    template: str
+    permission: str | None = None
+    order: int = 100
+    context: Callable[[Any], dict[str, Any]] | None = None
+
+
+# Lists on purpose: apps append to them. Plain ``(label, url name, permission)`` tuples appended
+# to NAVIGATION are accepted too.
+NAVIGATION: list[NavEntry | tuple] = []
+PANELS: list[Panel] = []
+
+
+def register_nav(label: str, url_name: str, permission: str | None = None,
+                 order: int = 100) -> NavEntry:
+    """Add a navigation entry (once per url name: registering again replaces it)."""
+    entry = NavEntry(label, url_name, permission, order)
+    NAVIGATION[:] = [e for e in NAVIGATION if _as_entry(e).url_name != url_name]
+    NAVIGATION.append(entry)
+    return entry
+
+
+def register_panel(template: str, *, permission: str | None = None, order: int = 100,
+                   context: Callable[[Any], dict[str, Any]] | None = None) -> Panel:
+    """Add a workbench panel (once per template: registering again replaces it)."""
+    panel = Panel(template, permission, order, context)
+    PANELS[:] = [p for p in PANELS if p.template != template]
+    PANELS.append(panel)
+    return panel
+
+
+def _as_entry(entry: NavEntry | tuple) -> NavEntry:
+    if isinstance(entry, NavEntry):
+        return entry
+    label, url_name, permission, *rest = entry
+    return NavEntry(label, url_name, permission, rest[0] if rest else 100)
+
+
+def nav_entries() -> list[NavEntry]:
+    return sorted((_as_entry(e) for e in NAVIGATION), key=lambda e: e.order)
+
+
+def panels() -> list[Panel]:
+    return sorted(PANELS, key=lambda p: p.order)
+
+
+# The foundation's own entries.
+register_nav(_("工作台"), "home", None, order=0)
+register_nav(_("地点与户"), "places:browse", "places.view", order=10)
