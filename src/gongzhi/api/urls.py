@@ -1,70 +1,92 @@
-"""The JSON API at /api/v1/: each app's own ``api.py`` router is mounted here."""
+"""The JSON API at /api/v1/: each app's own ``api.py`` router is mounted here.
 
-from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404
+Schema at ``/api/v1/openapi.json``, browsable docs at ``/api/v1/docs`` (Swagger UI served from
+our own static files: no CDN). Every answer is JSON, errors included (see ``errors.py``):
+unknown paths under /api/v1/ give a JSON 404, a wrong method a JSON 405.
+"""
+
+from django.urls import path, re_path
 from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
 from ninja import NinjaAPI
-from ninja.errors import AuthenticationError, HttpError
-from ninja.errors import ValidationError as NinjaValidationError
+from ninja.openapi.urls import get_openapi_urls
+from ninja.renderers import JSONRenderer
 
+from . import errors
 from .auth import AUTH
+from .pagination import MAX_LIMIT
 
-api = NinjaAPI(
+DESCRIPTION = f"""\
+共治 gongzhi JSON API.
+
+Authenticate with `Authorization: Bearer <token>`; a token is created with
+`gongzhi token create USER NAME [--scope PERMISSION ...] [--expires-days N]`. A token with
+scopes holds only those of its user's permissions. A logged-in browser session works too (with
+the CSRF header for writes).
+
+Everything is limited to the places where the caller's roles hold: an object outside them is
+answered with 404, as if it did not exist. People's phone and ID numbers are masked; roles
+allowed to see them in full call `POST /people/{{id}}/reveal`, which is audited.
+
+Lists take `limit` (default 50, at most {MAX_LIMIT}) and `offset` and answer
+`{{"items": [...], "count": N}}`. Errors are JSON objects with a `detail` sentence.
+"""
+
+
+class Renderer(JSONRenderer):
+    json_dumps_params = {"ensure_ascii": False}  # readable Chinese in answers
+
+
+class GongzhiAPI(NinjaAPI):
+    def _get_urls(self):
+        urls = get_openapi_urls(self)
+        for bound_router in self._get_bound_routers():
+            for pattern in bound_router.urls_paths(bound_router.prefix):
+                pattern.callback = errors.not_allowed_as_json(pattern.callback)
+                urls.append(pattern)
+        urls.append(path("", csrf_exempt(self.root_view), name="api-root"))
+        urls.append(re_path(r"^.*$", csrf_exempt(self.unknown_path_view), name="not-found"))
+        return urls
+
+    def root_view(self, request, **kwargs):
+        return errors.json_response(
+            {"title": self.title, "version": self.version,
+             "openapi": request.path + self.openapi_url.lstrip("/"),
+             "docs": request.path + self.docs_url.lstrip("/")}
+        )
+
+    def unknown_path_view(self, request, **kwargs):
+        return errors.json_error(404, _("未找到。"))
+
+
+api = GongzhiAPI(
     title="gongzhi API",
     version="1",
-    description=(
-        "共治 gongzhi JSON API. Authenticate with `Authorization: Bearer <token>` "
-        "(create one with `gongzhi token create USER NAME`). Errors are JSON objects with a "
-        "`detail` message. Phones and ID numbers are masked."
-    ),
+    description=DESCRIPTION,
     auth=AUTH,
+    renderer=Renderer(),
     urls_namespace="api",
 )
-
-
-def _message(exc: ValidationError) -> str:
-    return " ".join(str(m) for m in exc.messages)
-
-
-@api.exception_handler(ValidationError)
-def on_validation_error(request, exc):
-    return api.create_response(request, {"detail": _message(exc)}, status=400)
-
-
-@api.exception_handler(PermissionDenied)
-def on_forbidden(request, exc):
-    return api.create_response(
-        request, {"detail": str(exc) or _("您没有执行此操作的权限。")}, status=403
-    )
-
-
-@api.exception_handler(Http404)
-def on_not_found(request, exc):
-    return api.create_response(request, {"detail": _("未找到。")}, status=404)
-
-
-@api.exception_handler(AuthenticationError)
-def on_unauthenticated(request, exc):
-    return api.create_response(request, {"detail": _("请先登录或提供有效的令牌。")}, status=401)
-
-
-@api.exception_handler(NinjaValidationError)
-def on_bad_input(request, exc):
-    return api.create_response(
-        request, {"detail": _("请求参数有误。"), "errors": exc.errors}, status=422
-    )
-
-
-@api.exception_handler(HttpError)
-def on_http_error(request, exc):
-    return api.create_response(request, {"detail": str(exc)}, status=exc.status_code)
+errors.install(api)
 
 
 def mount_routers() -> None:
+    from gongzhi.board.api import router as board_router
+    from gongzhi.evaluation.api import router as evaluation_router
+    from gongzhi.handling.api import router as handling_router
+    from gongzhi.matters.api import router as matters_router
     from gongzhi.places.api import router as places_router
+    from gongzhi.supervision.api import router as supervision_router
 
+    from .me import router as me_router
+
+    api.add_router("/", me_router)
     api.add_router("/", places_router)
+    api.add_router("/", supervision_router)
+    api.add_router("/", evaluation_router)
+    api.add_router("/", handling_router)
+    api.add_router("/", matters_router)
+    api.add_router("/", board_router)
 
 
 mount_routers()
-urlpatterns = [("", api.urls)]

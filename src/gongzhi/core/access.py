@@ -6,6 +6,10 @@ permission area it belongs to (``permission_area``) and how to reach its place c
 (``scope_prefix``, empty for :class:`~gongzhi.places.models.PlaceScoped` rows). Pages, the
 API, exports and the board all load objects through :meth:`RestrictQuerySet.restrict`;
 an object outside the result is, to the requester, an object that does not exist (404).
+
+A request authenticated by an API token with ``scopes`` holds at most those permissions: the
+API's token authentication puts the token on the user (``user.api_token``) and every check
+here intersects with it, so a scoped token narrows pages, API and exports alike.
 """
 
 from __future__ import annotations
@@ -47,7 +51,20 @@ def user_grants(user) -> list[Grant]:
     return cached
 
 
+def token_allows(user, permission: str) -> bool:
+    """False when the request came with an API token whose ``scopes`` leave out ``permission``.
+
+    A token with no scopes carries all of its user's permissions; one with scopes carries only
+    those of them that are listed (never more than the user holds).
+    """
+    token = getattr(user, "api_token", None)
+    scopes = getattr(token, "scopes", None)
+    return not scopes or permission in scopes
+
+
 def grants_with(user, permission: str) -> list[Grant]:
+    if not token_allows(user, permission):
+        return []
     roles = registry.roles_with(permission)
     return [g for g in user_grants(user) if g.role in roles]
 
@@ -57,7 +74,7 @@ def has_permission(user, permission: str, place: Place | None = None) -> bool:
     if user is None or not getattr(user, "is_authenticated", False):
         return False
     if user.is_superuser:
-        return True
+        return token_allows(user, permission)
     grants = grants_with(user, permission)
     if place is None:
         return bool(grants)
@@ -80,6 +97,8 @@ class RestrictQuerySet(models.QuerySet):
         model = self.model
         permission = f"{model.permission_area}.{action}"
         if user is None or not getattr(user, "is_authenticated", False):
+            return self.none()
+        if not token_allows(user, permission):
             return self.none()
         if user.is_superuser:
             return self

@@ -19,7 +19,8 @@ class Registry:
     permissions: dict[str, Permission] = field(default_factory=dict)
     role_permissions: dict[str, set[str]] = field(default_factory=dict)
 
-    def register_permission(self, code: str, label: str, roles: list[str] | tuple[str, ...]) -> None:
+    def register_permission(self, code: str, label: str,
+                            roles: list[str] | tuple[str, ...]) -> None:
         self.permissions[code] = Permission(code, label)
         for role in roles:
             self.role_permissions.setdefault(role, set()).add(code)

@@ -1,0 +1,80 @@
+"""``GET /me``: who the caller is, where their roles hold, and what the request may do."""
+
+from datetime import datetime
+
+from ninja import Router, Schema
+
+from gongzhi.accounts.models import RoleGrant
+from gongzhi.core.access import token_allows, user_grants
+from gongzhi.core.registry import registry
+
+router = Router(tags=["me"])
+
+
+class GrantOut(Schema):
+    role: str
+    role_label: str
+    place_id: int
+    place_name: str
+    place_kind: str
+
+
+class TokenOut(Schema):
+    name: str
+    prefix: str
+    scopes: list[str]
+    expires_at: datetime | None
+
+
+class MeOut(Schema):
+    id: int
+    username: str
+    display_name: str
+    county_id: int | None
+    person_id: int | None
+    organisation_id: int | None
+    is_superuser: bool
+    grants: list[GrantOut]
+    permissions: list[str]
+    token: TokenOut | None
+
+
+def effective_permissions(user) -> list[str]:
+    """The permissions this request holds somewhere (after a token's scopes)."""
+    if user.is_superuser:
+        codes = set(registry.permissions)
+    else:
+        roles = {g.role for g in user_grants(user)}
+        codes = {code for role in roles for code in registry.role_permissions.get(role, ())}
+    return sorted(code for code in codes if token_allows(user, code))
+
+
+@router.get("/me", response=MeOut)
+def me(request):
+    user = request.auth
+    grants = (
+        RoleGrant.objects.filter(user=user, is_active=True)
+        .select_related("place")
+        .order_by("place__kind", "place_id", "role")
+    )
+    token = getattr(user, "api_token", None)
+    return {
+        "id": user.pk,
+        "username": user.username,
+        "display_name": str(user),
+        "county_id": user.county_id,
+        "person_id": user.person_id,
+        "organisation_id": user.organisation_id,
+        "is_superuser": user.is_superuser,
+        "grants": [
+            {"role": g.role, "role_label": str(g.get_role_display()), "place_id": g.place_id,
+             "place_name": g.place.name, "place_kind": g.place.kind}
+            for g in grants
+        ],
+        "permissions": effective_permissions(user),
+        "token": (
+            {"name": token.name, "prefix": token.prefix, "scopes": token.scopes,
+             "expires_at": token.expires_at}
+            if token is not None else None
+        ),
+    }
