@@ -63,6 +63,7 @@ class Summons(models.Model):
     checked_in_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL,
                                       null=True, blank=True, related_name="+")
     is_late = models.BooleanField(_("迟到报到"), default=False)
+    check_in_note = models.TextField(_("报到说明"), blank=True)
     status = models.CharField(max_length=12, choices=SummonsStatus.choices,
                               default=SummonsStatus.WAITING)
     action_taken = models.TextField(_("处置情况"), blank=True)
