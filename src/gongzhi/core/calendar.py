@@ -27,53 +27,60 @@ class Deadline:
     uncertain: bool  # true when a day on the way lies in a year the calendar does not know
 
 
-_override_cache: dict[int, dict[dt.date, bool]] | None = None
+class _Days:
+    """Working-day answers for one computation, reading the overrides of a year at a time.
 
+    Overrides are read from the database on every computation (one small indexed query per
+    year touched), never kept between calls: an administrator's change reaches every process
+    (web workers, the task worker) at once, and a change rolled back is never remembered.
+    """
 
-def clear_cache() -> None:
-    global _override_cache
-    _override_cache = None
+    def __init__(self) -> None:
+        self._years: dict[int, dict[dt.date, bool]] = {}
 
+    def overrides(self, year: int) -> dict[dt.date, bool]:
+        table = self._years.get(year)
+        if table is None:
+            from .models import CalendarOverride
 
-def _overrides() -> dict[int, dict[dt.date, bool]]:
-    """Overrides by year: date → is a working day. Loaded once per process; cleared on change."""
-    global _override_cache
-    if _override_cache is None:
-        from .models import CalendarOverride
+            table = dict(CalendarOverride.objects.filter(date__year=year)
+                         .values_list("date", "is_workday"))
+            self._years[year] = table
+        return table
 
-        table: dict[int, dict[dt.date, bool]] = {}
-        for day, is_workday in CalendarOverride.objects.values_list("date", "is_workday"):
-            table.setdefault(day.year, {})[day] = is_workday
-        _override_cache = table
-    return _override_cache
+    def is_workday(self, day: dt.date) -> tuple[bool, bool]:
+        table = self.overrides(day.year)
+        override = table.get(day)
+        if override is not None:
+            return override, True
+        if KNOWN_FIRST_YEAR <= day.year <= KNOWN_LAST_YEAR:
+            return chinese_calendar.is_workday(day), True
+        if table:
+            # The administrator has entered this year's arrangement: plain days follow the week.
+            return day.weekday() < 5, True
+        return day.weekday() < 5, False
 
 
 def year_known(year: int) -> bool:
-    return KNOWN_FIRST_YEAR <= year <= KNOWN_LAST_YEAR or bool(_overrides().get(year))
+    """Whether working days in ``year`` are certain (the package or an override covers it)."""
+    return KNOWN_FIRST_YEAR <= year <= KNOWN_LAST_YEAR or bool(_Days().overrides(year))
 
 
 def is_workday(day: dt.date) -> tuple[bool, bool]:
     """(is a working day, whether that is certain)."""
-    override = _overrides().get(day.year, {}).get(day)
-    if override is not None:
-        return override, True
-    if KNOWN_FIRST_YEAR <= day.year <= KNOWN_LAST_YEAR:
-        return chinese_calendar.is_workday(day), True
-    if _overrides().get(day.year):
-        # The administrator has entered this year's arrangement: plain days follow the week.
-        return day.weekday() < 5, True
-    return day.weekday() < 5, False
+    return _Days().is_workday(day)
 
 
 def add_working_days(start: dt.datetime, days: int) -> Deadline:
     """The end of the ``days``-th working day after ``start`` (the start day does not count)."""
     local = timezone.localtime(start)
     day = local.date()
+    calendar = _Days()
     uncertain = False
     counted = 0
     while counted < days:
         day += dt.timedelta(days=1)
-        ok, certain = is_workday(day)
+        ok, certain = calendar.is_workday(day)
         uncertain = uncertain or not certain
         if ok:
             counted += 1
@@ -91,10 +98,11 @@ def working_days_between(start: dt.datetime, end: dt.datetime) -> float:
     a, b = timezone.localtime(start).date(), timezone.localtime(end).date()
     if b <= a:
         return 0.0
+    calendar = _Days()
     n = 0
     day = a
     while day < b:
         day += dt.timedelta(days=1)
-        if is_workday(day)[0]:
+        if calendar.is_workday(day)[0]:
             n += 1
     return float(n)

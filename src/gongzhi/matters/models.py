@@ -270,7 +270,7 @@ class Matter(PlaceScoped):
     def extra_scope_q(cls, user, action: str) -> models.Q | None:
         """Department staff see the matters their organisation is responsible for or summoned to;
         a person never sees a complaint made about them or their organisation."""
-        if action != "view":
+        if action not in ("view", "handle"):
             return None
         org_id = getattr(user, "organisation_id", None)
         if not org_id:

@@ -6,13 +6,15 @@ STAFF = (R.GRID_WORKER, R.VILLAGE_CADRE, R.VILLAGE_SECRETARY, R.TOWN_STAFF, R.TO
          R.COUNTY_OFFICE, R.SUPERVISOR, R.ADMINISTRATOR)
 
 PERMISSIONS = [
-    ("matters.view", _("查看事项"), (*STAFF, R.DEPARTMENT_LIAISON)),
+    # Department liaisons are not in place-scoped view/handle: they reach exactly the matters their
+    # organisation is responsible for or summoned to (Matter.extra_scope_q).
+    ("matters.view", _("查看事项"), STAFF),
     ("matters.raise", _("代群众登记事项"), (R.GRID_WORKER, R.VILLAGE_CADRE, R.VILLAGE_SECRETARY,
                                            R.TOWN_STAFF, R.TOWN_SECRETARY, R.COUNTY_OFFICE,
                                            R.ADMINISTRATOR)),
     ("matters.handle", _("办理事项"), (R.GRID_WORKER, R.VILLAGE_CADRE, R.VILLAGE_SECRETARY,
                                       R.TOWN_STAFF, R.TOWN_SECRETARY, R.COUNTY_OFFICE,
-                                      R.DEPARTMENT_LIAISON, R.ADMINISTRATOR)),
+                                      R.ADMINISTRATOR)),
     ("matters.assign", _("交办与批量分派"), (R.VILLAGE_SECRETARY, R.TOWN_STAFF, R.TOWN_SECRETARY,
                                            R.COUNTY_OFFICE, R.ADMINISTRATOR)),
     ("matters.merge", _("合并重复事项"), (R.VILLAGE_CADRE, R.VILLAGE_SECRETARY, R.TOWN_STAFF,

@@ -19,7 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from gongzhi.accounts.roles import Role
-from gongzhi.audit.log import record
+from gongzhi.audit.log import record, to_json
 from gongzhi.core import calendar
 from gongzhi.core.access import user_grants
 from gongzhi.core.errors import ActionError, ActionForbidden
@@ -32,6 +32,7 @@ TIMEOUT_ACTIONS = {"notify", "supervise", "escalate"}
 REQUIRABLE_FIELDS = {"outcome", "outcome_text", "explanation", "handling_mode",
                      "responsible_user", "responsible_org", "due_at", "category"}
 TRIGGERS = {"dissatisfied", "no_answer", "evaluated"}
+KEY_MAX = 40  # stage and transition keys are stored on matters and events
 
 
 # ---------------------------------------------------------------------------------------------
@@ -45,8 +46,15 @@ def validate(defn: dict[str, Any]) -> list[str]:
         return [_("流程定义必须是一个对象。")]
     stages = defn.get("stages") or []
     transitions = defn.get("transitions") or []
-    if not defn.get("key") or not defn.get("name"):
+    shape = _shape_errors(stages, transitions)
+    if shape:
+        return shape
+    if not isinstance(defn.get("key"), str) or not isinstance(defn.get("name"), str) or not (
+        defn.get("key") and defn.get("name")
+    ):
         errors.append(_("流程缺少标识（key）或名称（name）。"))
+    elif len(defn["key"]) > KEY_MAX or len(defn["name"]) > 80:
+        errors.append(_("流程标识不能超过40个字符，名称不能超过80个字。"))
     keys = [s.get("key") for s in stages]
     if len(keys) != len(set(keys)):
         errors.append(_("环节标识有重复。"))
@@ -54,19 +62,25 @@ def validate(defn: dict[str, Any]) -> list[str]:
     kinds = set(StageKind.values)
     for s in stages:
         if s.get("kind") not in kinds:
-            errors.append(_("环节“%(s)s”的类型“%(k)s”未知。") % {"s": s.get("key"), "k": s.get("kind")})
+            errors.append(_("环节“%(s)s”的类型“%(k)s”未知。")
+                          % {"s": s.get("key"), "k": s.get("kind")})
         limit = s.get("limit")
         if limit is not None and not _limit_ok(limit):
-            errors.append(_("环节“%(s)s”的时限写法有误，应为 {\"hours\": N} 或 {\"working_days\": N}。")
-                          % {"s": s.get("key")})
+            errors.append(_("环节“%(s)s”的时限写法有误，"
+                            "应为 {\"hours\": N} 或 {\"working_days\": N}。") % {"s": s.get("key")})
+        urgent = s.get("urgent_limit")
+        if urgent is not None and not _limit_ok(urgent):
+            errors.append(_("环节“%(s)s”的紧急时限（urgent_limit）写法有误，"
+                            "应为 {\"hours\": N} 或 {\"working_days\": N}。") % {"s": s.get("key")})
         for act in s.get("on_timeout") or []:
             if act not in TIMEOUT_ACTIONS:
-                errors.append(_("环节“%(s)s”的超时处理“%(a)s”未知。") % {"s": s.get("key"), "a": act})
+                errors.append(_("环节“%(s)s”的超时处理“%(a)s”未知。")
+                              % {"s": s.get("key"), "a": act})
     closed = [s["key"] for s in stages if s.get("kind") == StageKind.CLOSED]
     if not closed:
         errors.append(_("流程没有办结归档（closed）环节。"))
     initial = defn.get("initial")
-    if initial not in by_key:
+    if not isinstance(initial, str) or initial not in by_key:
         errors.append(_("起始环节“%(s)s”不存在。") % {"s": initial})
     known_roles = set(Role.values) | PSEUDO_ROLES
     tkeys = set()
@@ -99,6 +113,14 @@ def validate(defn: dict[str, Any]) -> list[str]:
         trig = t.get("trigger")
         if trig is not None and trig not in TRIGGERS:
             errors.append(_("流转“%(t)s”的触发条件“%(g)s”未知。") % {"t": name, "g": trig})
+    for s in stages:  # a rating must always have somewhere to go (evaluation app fires these)
+        if s.get("kind") != StageKind.EVALUATION:
+            continue
+        fired = {t.get("trigger") for t in transitions
+                 if t.get("from") == "*" or s.get("key") in (t.get("from") or [])}
+        for trig in sorted(TRIGGERS - fired):
+            errors.append(_("评价环节“%(s)s”缺少由评价结果触发（trigger）的流转“%(g)s”。")
+                          % {"s": s.get("key"), "g": trig})
     if errors:
         return errors
     reachable = _reach(initial, edges)
@@ -115,11 +137,48 @@ def validate(defn: dict[str, Any]) -> list[str]:
     return errors
 
 
+def _shape_errors(stages: Any, transitions: Any) -> list[str]:
+    """Hand-edited JSON may have any shape: refuse what the checks below cannot read."""
+    if not isinstance(stages, list) or not all(isinstance(s, dict) for s in stages):
+        return [_("环节（stages）必须是由对象组成的列表。")]
+    if not isinstance(transitions, list) or not all(isinstance(t, dict) for t in transitions):
+        return [_("流转（transitions）必须是由对象组成的列表。")]
+    errors = []
+    for s in stages:
+        if not isinstance(s.get("key"), str) or not s.get("key") or len(s["key"]) > KEY_MAX:
+            errors.append(_("每个环节都必须有文字标识（key），不超过40个字符。"))
+        elif not isinstance(s.get("kind"), str) or not _str_list(s.get("on_timeout") or []):
+            errors.append(_("环节“%(s)s”的类型（kind）必须是文字，超时处理（on_timeout）必须是文字列表。")
+                          % {"s": s["key"]})
+    for t in transitions:
+        requires = t.get("requires") or {}
+        if not isinstance(t.get("key", ""), str) or not isinstance(t.get("to", ""), str) or (
+            len(t.get("key", "")) > KEY_MAX
+        ):
+            errors.append(_("流转的标识（key）和终点（to）必须是文字，标识不超过40个字符。"))
+        elif not (t.get("from") == "*" or _str_list(t.get("from"))):
+            errors.append(_("流转“%(t)s”的起点（from）必须是环节标识的列表或“*”。")
+                          % {"t": t.get("key")})
+        elif not _str_list(t.get("roles") or []) or not isinstance(t.get("trigger") or "", str):
+            errors.append(_("流转“%(t)s”的角色（roles）必须是文字列表，触发条件（trigger）必须是文字。")
+                          % {"t": t.get("key")})
+        elif not isinstance(requires, dict) or not _str_list(requires.get("fields") or []):
+            errors.append(_("流转“%(t)s”的要求（requires）必须是对象，其中的字段（fields）必须是文字列表。")
+                          % {"t": t.get("key")})
+    return errors
+
+
+def _str_list(value: Any) -> bool:
+    return isinstance(value, list) and all(isinstance(v, str) for v in value)
+
+
 def _limit_ok(limit: Any) -> bool:
     if not isinstance(limit, dict) or len(limit) != 1:
         return False
     (unit, value), = limit.items()
-    return unit in {"hours", "working_days"} and isinstance(value, int | float) and value > 0
+    number = int if unit == "working_days" else int | float  # whole working days only
+    return (unit in {"hours", "working_days"} and isinstance(value, number)
+            and not isinstance(value, bool) and value > 0)
 
 
 def _reach(start: str, edges: dict[str, set[str]]) -> set[str]:
@@ -164,15 +223,10 @@ class Workflow:
         return next((t for t in self.transitions_from(stage) if t.get("trigger") == trigger), None)
 
 
-_cache: dict[int, Workflow] = {}
-
-
 def workflow_of(defn: WorkflowDefinition) -> Workflow:
-    """Definitions never change once saved (edits make a new version), so they cache by id."""
-    wf = _cache.get(defn.pk)
-    if wf is None:
-        wf = _cache[defn.pk] = Workflow(defn.definition)
-    return wf
+    """The engine's view of a stored definition (already parsed with the row; nothing cached,
+    because a row id can come back after a rollback with another definition in it)."""
+    return Workflow(defn.definition)
 
 
 def stage_deadline(matter: Matter, stage: dict[str, Any], start=None) -> calendar.Deadline | None:
@@ -326,14 +380,19 @@ def do_transition(matter: Matter, key: str, *, acting_user, comment: str = "",
     changed = _apply_fields(matter, t, fields or {})
     target = wf.stage(t["to"])
     changed += enter_stage(matter, target)
+    if "due_at" in changed and target["kind"] == StageKind.HANDLING and matter.due_at:
+        # A deadline decided in this step (安泽's 议事 fixes each topic's deadline) governs the
+        # handling stage it leads into, in place of the stage's default limit.
+        matter.stage_deadline = matter.due_at
+        matter.deadline_uncertain = False
     matter.save(update_fields=sorted(set(changed)))
     event = MatterEvent.objects.create(
         county_id=matter.county_id, matter=matter, actor=acting_user if getattr(
             acting_user, "is_authenticated", False) else None,
         kind=EventKind.TRANSITION, transition=t["key"], from_stage=current, to_stage=target["key"],
         summary=t.get("name", t["key"])[:200], comment=comment,
-        data={k: (v.pk if hasattr(v, "pk") else v) for k, v in (fields or {}).items()
-              if k in REQUIRABLE_FIELDS},
+        data=to_json({k: (v.pk if hasattr(v, "pk") else v) for k, v in (fields or {}).items()
+                      if k in REQUIRABLE_FIELDS}),  # due_at is a datetime
         is_public=bool(t.get("public", target.get("public", True))),
     )
     if attachments:
