@@ -9,6 +9,10 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("accounts/", include("gongzhi.accounts.urls")),
     path("places/", include("gongzhi.places.urls")),
+    path("supervision/", include("gongzhi.supervision.urls")),
+    path("", include("gongzhi.evaluation.urls")),
+    path("handling/", include("gongzhi.handling.urls")),
+    path("settings/", include("gongzhi.matters.admin_urls")),
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
 ]
