@@ -13,6 +13,7 @@ urlpatterns = [
     path("", include("gongzhi.evaluation.urls")),
     path("handling/", include("gongzhi.handling.urls")),
     path("settings/", include("gongzhi.matters.admin_urls")),
+    path("board/", include("gongzhi.board.urls")),
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
 ]

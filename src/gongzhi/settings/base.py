@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "gongzhi.notifications",
     "gongzhi.supervision",
     "gongzhi.evaluation",
+    "gongzhi.board",
     "gongzhi.api",
 ]
 
