@@ -1,4 +1,7 @@
-"""Shared pytest fixtures. Tests run against the database that DATABASE_URL names (SQLite by default)."""
+"""Shared pytest fixtures.
+
+Tests run against the database that DATABASE_URL names (SQLite by default).
+"""
 
 import pytest
 

@@ -15,7 +15,7 @@ from gongzhi.accounts.roles import Role
 from gongzhi.places.actions import do_create_household, do_create_organisation, do_create_place
 from gongzhi.places.models import Household, Organisation, Place
 
-PASSWORD = "gongzhi-test-pass-2026"
+PASSWORD = "gongzhi-test-pass-2026"  # noqa: S105 - test accounts only
 
 # Valid (checksummed) ID numbers for tests.
 ID_NUMBERS = ["11010519491231002X", "32031119900101123X", "620826198003150047"]

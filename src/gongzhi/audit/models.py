@@ -24,6 +24,9 @@ class AuditChain(models.Model):
     class Meta:
         verbose_name = _("审计链")
 
+    def __str__(self) -> str:
+        return f"{self.key}#{self.last_seq}"
+
 
 class AuditEvent(models.Model):
     chain = models.CharField(max_length=40)

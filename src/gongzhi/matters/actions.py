@@ -90,7 +90,8 @@ def do_adopt_preset(county: Place, key: str, *, acting_user) -> MatterSettings:
         )
     WorkflowDefinition.objects.filter(county=county).exclude(pk=defn.pk).update(is_active=False)
     settings, _c = MatterSettings.objects.update_or_create(
-        county=county, defaults={"preset": key, "workflow": defn, "policy": preset.get("policy", {})},
+        county=county,
+        defaults={"preset": key, "workflow": defn, "policy": preset.get("policy", {})},
     )
     _ensure_categories(county, preset.get("categories", []))
     record("matters.preset.adopt", actor=acting_user, obj=settings, county_id=county.pk,
@@ -110,7 +111,9 @@ def _ensure_categories(county: Place, items: list[dict[str, Any]], parent=None) 
 
 
 @transaction.atomic
-def do_save_workflow(county: Place, definition: dict[str, Any], *, acting_user) -> WorkflowDefinition:
+def do_save_workflow(
+    county: Place, definition: dict[str, Any], *, acting_user
+) -> WorkflowDefinition:
     """Save an edited workflow as the county's next version and make it current."""
     if acting_user is not None and not has_permission(acting_user, "workflows.change", county):
         raise ActionForbidden(_("您没有配置流程的权限。"))
@@ -259,7 +262,9 @@ def attach_files(matter: Matter, uploads: list, *, acting_user, event=None) -> l
         name = getattr(upload, "name", "file")
         ctype = getattr(upload, "content_type", None) or mimetypes.guess_type(name)[0] or ""
         if ctype not in ALLOWED_UPLOAD_TYPES:
-            raise ActionError(_("不支持的附件类型：%(n)s。请上传图片、PDF、音视频或文档。") % {"n": name})
+            raise ActionError(
+                _("不支持的附件类型：%(n)s。请上传图片、PDF、音视频或文档。") % {"n": name}
+            )
         if upload.size > MAX_UPLOAD_BYTES:
             raise ActionError(_("附件 %(n)s 超过 10MB。") % {"n": name})
         head = upload.read(16)

@@ -1,4 +1,7 @@
-"""Every write to the registry. Atomic, checked, audited; views, API, import and commands call these."""
+"""Every write to the registry: atomic, checked, audited.
+
+Views, the API, imports and commands all call these.
+"""
 
 from __future__ import annotations
 

@@ -5,7 +5,9 @@ from gongzhi.notifications.models import Notification, OutboxMessage
 from gongzhi.notifications.outbox import deliver_outbox, notify
 
 
-def test_notify_writes_in_app_and_delivers_email_after_commit(tree, django_capture_on_commit_callbacks):
+def test_notify_writes_in_app_and_delivers_email_after_commit(
+    tree, django_capture_on_commit_callbacks
+):
     user = tree.user("village_secretary")
     user.email = "sec@example.org"
     user.save(update_fields=["email"])
