@@ -174,7 +174,11 @@ def get_request(request, matter_id: int):
 @paginate(Pagination)
 def list_return_visits(request, matter_id: int):
     matter = _matter(request, matter_id)
-    return ReturnVisit.objects.filter(matter=matter).order_by("at", "id")
+    visits = list(ReturnVisit.objects.filter(matter=matter).order_by("at", "id"))
+    if not reporter_visible_to(request.auth, matter):  # the notes may name the reporter
+        for v in visits:
+            v.notes = ""
+    return visits
 
 
 @router.post("/matters/{matter_id}/return-visits", response={201: ReturnVisitOut, **ERRORS})

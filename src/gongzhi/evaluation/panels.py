@@ -21,6 +21,9 @@ def matter_panel(request, matter) -> dict | None:
     if not evaluations and not visits and req is None and not can_record:
         return None
     show_reporter_words = reporter_visible_to(user, matter)
+    if not show_reporter_words:  # return-visit notes may name the reporter
+        for v in visits:
+            v.notes = ""
     rows = []
     for e in evaluations:
         aspects = [{"label": label, "value": getattr(e, f"get_{name}_display")()}

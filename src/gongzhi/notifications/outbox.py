@@ -70,7 +70,7 @@ def deliver_outbox(limit: int = 100) -> int:
                 break
             try:
                 _send(msg)
-            except Exception as exc:  # noqa: BLE001 - any transport error is retried
+            except Exception as exc:
                 msg.attempts += 1
                 msg.last_error = str(exc)[:2000]
                 if msg.attempts >= MAX_ATTEMPTS:
