@@ -14,6 +14,7 @@ urlpatterns = [
     path("handling/", include("gongzhi.handling.urls")),
     path("settings/", include("gongzhi.matters.admin_urls")),
     path("board/", include("gongzhi.board.urls")),
+    path("meetings/", include("gongzhi.meetings.urls")),
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
 ]

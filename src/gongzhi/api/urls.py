@@ -75,6 +75,7 @@ def mount_routers() -> None:
     from gongzhi.evaluation.api import router as evaluation_router
     from gongzhi.handling.api import router as handling_router
     from gongzhi.matters.api import router as matters_router
+    from gongzhi.meetings.api import router as meetings_router
     from gongzhi.places.api import router as places_router
     from gongzhi.supervision.api import router as supervision_router
 
@@ -87,6 +88,8 @@ def mount_routers() -> None:
     api.add_router("/", handling_router)
     api.add_router("/", matters_router)
     api.add_router("/", board_router)
+    api.add_router("/", meetings_router)
+    api.add_router("/", "gongzhi.meetings.api_public_affairs.router")
 
 
 mount_routers()

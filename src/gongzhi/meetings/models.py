@@ -13,6 +13,13 @@ from gongzhi.core.access import RestrictQuerySet
 from gongzhi.places.models import PlaceScoped
 
 
+def _village_reach(user, action: str):
+    """Grants below the village (grid, household) reach their village's rows (see access.py)."""
+    from .access import lower_grant_q
+
+    return lower_grant_q(user, f"meetings.{action}")
+
+
 class MemberGroup(models.TextChoices):
     PARTY_MEMBER = "party_member", _("党员")
     PARTY_REPRESENTATIVE = "party_rep", _("党员代表")
@@ -155,6 +162,10 @@ class Meeting(PlaceScoped):
     def __str__(self) -> str:
         return self.title
 
+    @classmethod
+    def extra_scope_q(cls, user, action: str):
+        return _village_reach(user, action)
+
 
 class Invitation(models.Model):
     meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, related_name="invitations")
@@ -222,6 +233,10 @@ class Topic(PlaceScoped):
 
     def __str__(self) -> str:
         return self.title
+
+    @classmethod
+    def extra_scope_q(cls, user, action: str):
+        return _village_reach(user, action)
 
 
 class Second(models.Model):
@@ -329,6 +344,10 @@ class FourStepProcedure(PlaceScoped):
     def __str__(self) -> str:
         return self.title
 
+    @classmethod
+    def extra_scope_q(cls, user, action: str):
+        return _village_reach(user, action)
+
 
 class FourStepRecord(models.Model):
     procedure = models.ForeignKey(FourStepProcedure, on_delete=models.CASCADE,
@@ -388,6 +407,10 @@ class Disclosure(PlaceScoped):
     def __str__(self) -> str:
         return self.title
 
+    @classmethod
+    def extra_scope_q(cls, user, action: str):
+        return _village_reach(user, action)
+
 
 class SunshineQuestion(models.Model):
     """A question residents raise on the spot at a sunshine report meeting."""
@@ -412,8 +435,42 @@ class SunshineQuestion(models.Model):
 
     @property
     def is_resolved(self) -> bool:
-        """Answered on the spot, or its matter is closed as solved."""
+        """Answered on the spot, or its matter is closed as solved or partly solved (a matter
+        merged into another counts by that one). ``sunshine.sunshine_figures`` sums the same
+        rule in SQL; ``docs/deliberation.md`` states it."""
         if self.answered_on_spot:
             return True
         m = self.matter
-        return bool(m and m.is_closed and m.outcome in ("solved", "partly") and not m.merged_into_id)
+        if m is not None and m.merged_into_id:
+            m = m.merged_into
+        return bool(m and m.is_closed and m.outcome in ("solved", "partly"))
+
+
+class DisclosureRhythm(models.TextChoices):
+    MONTH = "month", _("每月")
+    QUARTER = "quarter", _("每季度")
+    YEAR = "year", _("每年")
+
+
+class DisclosurePolicy(models.Model):
+    """A county's 三务公开 rhythm: how often each domain must be published, and how many days
+    after a period ends its items are due. No row means the defaults of 村民委员会组织法:
+    村务 quarterly, 财务 monthly, 党务 quarterly, due by the 10th (see ``disclosure.py``)."""
+
+    county = models.OneToOneField("places.Place", on_delete=models.PROTECT, primary_key=True,
+                                  related_name="+")
+    party = models.CharField(_("党务公开周期"), max_length=10, choices=DisclosureRhythm.choices,
+                             default=DisclosureRhythm.QUARTER)
+    village = models.CharField(_("村务公开周期"), max_length=10, choices=DisclosureRhythm.choices,
+                               default=DisclosureRhythm.QUARTER)
+    finance = models.CharField(_("财务公开周期"), max_length=10, choices=DisclosureRhythm.choices,
+                               default=DisclosureRhythm.MONTH)
+    due_days = models.PositiveSmallIntegerField(_("期满后公开期限（天）"), default=10)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("三务公开周期")
+        verbose_name_plural = _("三务公开周期")
+
+    def __str__(self) -> str:
+        return str(self.county_id)

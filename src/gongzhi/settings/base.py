@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "gongzhi.supervision",
     "gongzhi.evaluation",
     "gongzhi.board",
+    "gongzhi.meetings",
     "gongzhi.api",
 ]
 
