@@ -13,6 +13,8 @@ urlpatterns = [
     path("", include("gongzhi.evaluation.urls")),
     path("handling/", include("gongzhi.handling.urls")),
     path("settings/", include("gongzhi.matters.admin_urls")),
+    path("matters/", include("gongzhi.matters.urls")),
+    path("m/", include("gongzhi.matters.public_urls")),
     path("board/", include("gongzhi.board.urls")),
     path("meetings/", include("gongzhi.meetings.urls")),
     path("api/v1/", api.urls),

@@ -249,7 +249,10 @@ def do_raise_matter(
                   "place": place.pk, "category": category.pk if category else None,
                   "urgency": urgency, "anonymous": is_anonymous})
     if merge_into is not None:
-        do_merge_matters(matter, merge_into, acting_user=acting_user, check=False)
+        # Staff who merge on raising need matters.merge; a command (no user) may.
+        do_merge_matters(matter, merge_into, acting_user=acting_user,
+                         check=acting_user is not None)
+        matter.refresh_from_db()
     return matter
 
 

@@ -15,7 +15,7 @@ class SupervisionConfig(AppConfig):
 
         from . import actions, panels
         from .permissions import PERMISSIONS, SUPERVISE
-        from .scheduling import register_periodic
+        from gongzhi.core.scheduling import register_periodic
         from .tasks import scan_deadlines_task
 
         for code, label, roles in PERMISSIONS:

@@ -68,7 +68,7 @@ def test_index_and_navigation(tree, office):
 
 def test_overview_shows_stages_transitions_and_policy(tree, office):
     page = office.get(url("workflow", tree.county.pk)).content.decode()
-    for text in ("登记受理", "群众评价", "1个工作日", "2小时", "督办", "受理", "网格员",
+    for text in ("登记受理", "群众评价", "1个工作日", "2小时", "督办", "受理", "村（社区）两委干部",
                  "办理结果", "评价不满意时", "评价期限（工作日）", "通用流程"):
         assert text in page, text
 

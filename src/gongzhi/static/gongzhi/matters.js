@@ -48,6 +48,21 @@
       });
     });
 
+    // File inputs get a button and a list of the chosen names in the page's language.
+    document.querySelectorAll("[data-file-button]").forEach(function (button) {
+      var input = document.getElementById(button.getAttribute("for"));
+      var field = button.closest(".file-field");
+      if (!input || !field) return;
+      button.hidden = false;
+      field.classList.add("has-picker");
+      var names = button.querySelector(".file-names");
+      input.addEventListener("change", function () {
+        var list = Array.prototype.map.call(input.files || [], function (f) { return f.name; });
+        names.textContent = list.length ? button.getAttribute("data-some") + list.join("、")
+                                        : button.getAttribute("data-none");
+      });
+    });
+
     // Choosing a registered person fills nothing else in, but closes the result list.
     document.addEventListener("change", function (event) {
       var radio = event.target;

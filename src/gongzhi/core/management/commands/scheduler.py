@@ -5,7 +5,7 @@ import threading
 from django.core.management.base import BaseCommand
 from django.utils import timezone
 
-from gongzhi.supervision.scheduling import PERIODIC, enqueue_due
+from gongzhi.core.scheduling import PERIODIC, enqueue_due
 
 
 class Command(BaseCommand):
