@@ -97,7 +97,8 @@ class WorkflowDefinition(models.Model):
         verbose_name = _("流程定义")
         verbose_name_plural = _("流程定义")
         constraints = [
-            models.UniqueConstraint(fields=["county", "key", "version"], name="workflow_version_unique"),
+            models.UniqueConstraint(fields=["county", "key", "version"],
+                                    name="workflow_version_unique"),
         ]
 
     def __str__(self) -> str:
@@ -242,7 +243,8 @@ class Matter(PlaceScoped):
         verbose_name_plural = _("事项")
         ordering = ["-created_at"]
         indexes = [
-            models.Index(fields=["county", "is_closed", "stage_deadline"], name="matter_open_due_idx"),
+            models.Index(fields=["county", "is_closed", "stage_deadline"],
+                         name="matter_open_due_idx"),
             models.Index(fields=["village", "created_at"], name="matter_village_created_idx"),
             models.Index(fields=["town", "created_at"], name="matter_town_created_idx"),
             models.Index(fields=["queue_place", "is_closed"], name="matter_queue_idx"),
@@ -360,7 +362,8 @@ class MatterEvent(models.Model):
 
 
 def matter_upload_to(instance: MatterFile, filename: str) -> str:
-    return f"matters/{instance.matter.county_id}/{instance.matter_id}/{secrets.token_hex(8)}-{filename[-60:]}"
+    folder = f"matters/{instance.matter.county_id}/{instance.matter_id}"
+    return f"{folder}/{secrets.token_hex(8)}-{filename[-60:]}"
 
 
 class MatterFile(models.Model):

@@ -9,9 +9,9 @@ class MeetingsConfig(AppConfig):
 
     def ready(self) -> None:
         from gongzhi.core.registry import register_permission
+        from gongzhi.core.scheduling import register_periodic
         from gongzhi.core.ui import register_nav
         from gongzhi.matters.panels import register_panel
-        from gongzhi.core.scheduling import register_periodic
 
         from . import panels
         from .disclosure import register_public_affairs

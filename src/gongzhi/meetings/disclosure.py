@@ -446,8 +446,8 @@ def disclosure_reminders_task(day: str = "") -> dict[str, int]:
 
 def register_public_affairs() -> None:
     """Navigation entries and the periodic reminder run (called from ``apps.py``)."""
-    from gongzhi.core.ui import register_nav
     from gongzhi.core.scheduling import register_periodic
+    from gongzhi.core.ui import register_nav
 
     register_nav(gettext_lazy("四议两公开"), "meetings:fourstep_list", "meetings.view", order=42)
     register_nav(gettext_lazy("三务公开"), "meetings:disclosures", "meetings.view", order=43)

@@ -182,7 +182,9 @@ SECURE_REFERRER_POLICY = "same-origin"
 
 MAILERS = {
     "default": {
-        "BACKEND": os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend"),
+        "BACKEND": os.environ.get(
+            "EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend"
+        ),
         "OPTIONS": {
             key: value
             for key, value in {

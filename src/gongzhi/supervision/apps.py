@@ -9,13 +9,13 @@ class SupervisionConfig(AppConfig):
 
     def ready(self) -> None:
         from gongzhi.core.registry import register_permission
+        from gongzhi.core.scheduling import register_periodic
         from gongzhi.core.ui import register_nav
         from gongzhi.matters import workflow
         from gongzhi.matters.panels import register_panel
 
         from . import actions, panels
         from .permissions import PERMISSIONS, SUPERVISE
-        from gongzhi.core.scheduling import register_periodic
         from .tasks import scan_deadlines_task
 
         for code, label, roles in PERMISSIONS:
