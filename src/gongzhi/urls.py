@@ -16,6 +16,7 @@ urlpatterns = [
     path("matters/", include("gongzhi.matters.urls")),
     path("m/", include("gongzhi.matters.public_urls")),
     path("board/", include("gongzhi.board.urls")),
+    path("points/", include("gongzhi.points.urls")),
     path("meetings/", include("gongzhi.meetings.urls")),
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),

@@ -77,6 +77,7 @@ def mount_routers() -> None:
     from gongzhi.matters.api import router as matters_router
     from gongzhi.meetings.api import router as meetings_router
     from gongzhi.places.api import router as places_router
+    from gongzhi.points.api import router as points_router
     from gongzhi.supervision.api import router as supervision_router
 
     from .me import router as me_router
@@ -88,6 +89,7 @@ def mount_routers() -> None:
     api.add_router("/", handling_router)
     api.add_router("/", matters_router)
     api.add_router("/", board_router)
+    api.add_router("/", points_router)
     api.add_router("/", meetings_router)
     api.add_router("/", "gongzhi.meetings.api_public_affairs.router")
 

@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "gongzhi.evaluation",
     "gongzhi.board",
     "gongzhi.meetings",
+    "gongzhi.points",
     "gongzhi.figures",
     "gongzhi.api",
 ]
