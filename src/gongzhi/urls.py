@@ -18,6 +18,7 @@ urlpatterns = [
     path("board/", include("gongzhi.board.urls")),
     path("points/", include("gongzhi.points.urls")),
     path("meetings/", include("gongzhi.meetings.urls")),
+    path("assessments/", include("gongzhi.assessments.urls")),
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
 ]

@@ -92,6 +92,7 @@ def mount_routers() -> None:
     api.add_router("/", points_router)
     api.add_router("/", meetings_router)
     api.add_router("/", "gongzhi.meetings.api_public_affairs.router")
+    api.add_router("/", "gongzhi.assessments.api.router")
 
 
 mount_routers()

@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "gongzhi.meetings",
     "gongzhi.points",
     "gongzhi.figures",
+    "gongzhi.assessments",
     "gongzhi.api",
 ]
 
