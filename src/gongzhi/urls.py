@@ -8,6 +8,7 @@ urlpatterns = [
     path("", core_views.home, name="home"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("accounts/", include("gongzhi.accounts.urls")),
+    path("notifications/", include("gongzhi.notifications.urls")),
     path("places/", include("gongzhi.places.urls")),
     path("supervision/", include("gongzhi.supervision.urls")),
     path("", include("gongzhi.evaluation.urls")),

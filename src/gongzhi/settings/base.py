@@ -94,6 +94,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "gongzhi.core.context_processors.navigation",
+                "gongzhi.notifications.context_processors.unread",
             ],
         },
     },

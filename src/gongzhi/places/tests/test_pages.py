@@ -1,3 +1,4 @@
+# Page query pins include one count for the notification bell in the top bar.
 """The registry's pages through HTTP: browser, household archive, reveal, grid book, navigation."""
 
 import re
@@ -135,11 +136,11 @@ def test_browser_query_count_does_not_grow_with_children(tree, django_assert_max
     _add_households(building, 3, start=100)
     _add_households(tree.grid, 3, start=200)
     # session, user, grants, place, ancestors, 2 totals, children count + page, 2 grouped counts
-    with django_assert_max_num_queries(11):
+    with django_assert_max_num_queries(12):
         response = client.get(reverse("places:place", args=[tree.village.pk]))
     assert len(response.context["rows"]) == 8
     # A grid page mixes buildings and households: one grouped query per kind, still bounded.
-    with django_assert_max_num_queries(12):
+    with django_assert_max_num_queries(13):
         response = client.get(reverse("places:place", args=[tree.grid.pk]))
     rows = {r["place"].name: r for r in response.context["rows"]}
     assert rows["1号楼"]["households"] == 3 and rows["1号楼"]["people"] == 6
@@ -166,7 +167,7 @@ def test_household_page_query_count_is_fixed(tree, django_assert_max_num_queries
         do_add_person(tree.household, {"name": f"成员{i}", "relation": "child"}, acting_user=None)
     client = login_client(tree.user(Role.VILLAGE_SECRETARY))
     # session, user, grants, household and its place, members, ancestors
-    with django_assert_max_num_queries(6):
+    with django_assert_max_num_queries(7):
         response = client.get(reverse("places:household", args=[tree.household.pk]))
     assert len(response.context["members"]) == 7
     assert html(response).count("显示完整信息</button>") == 1  # only 张建国 has numbers
@@ -302,7 +303,7 @@ def test_grid_book_query_count_is_fixed(tree, django_assert_max_num_queries):
     _add_households(building, 5)
     _add_households(tree.grid, 5, start=50)
     # session, user, grants, grid, ancestors, buildings, households, people
-    with django_assert_max_num_queries(8):
+    with django_assert_max_num_queries(9):
         response = client.get(url)
     assert response.context["summary"]["households"] == 11
     assert response.context["summary"]["people"] == 22
