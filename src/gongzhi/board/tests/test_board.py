@@ -291,3 +291,13 @@ def test_board_query_count_does_not_grow(tree, board, django_assert_max_num_quer
     with django_assert_max_num_queries(len(first.captured_queries)):
         response = Client().get(url)
     assert len(response.context["matters"]) == 7
+
+
+def test_village_board_links_to_agenda_and_disclosures(tree):
+    from django.test import Client
+
+    page = Client().get(f"/board/{tree.village.pk}/").content.decode()
+    assert f"/meetings/public/{tree.village.pk}/" in page
+    assert f"/meetings/public/{tree.village.pk}/disclosures/" in page
+    town_page = Client().get(f"/board/{tree.town.pk}/").content.decode()
+    assert "/meetings/public/" not in town_page
