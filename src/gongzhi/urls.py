@@ -20,6 +20,7 @@ urlpatterns = [
     path("points/", include("gongzhi.points.urls")),
     path("meetings/", include("gongzhi.meetings.urls")),
     path("assessments/", include("gongzhi.assessments.urls")),
+    path("visits/", include("gongzhi.visits.urls")),
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
 ]

@@ -93,6 +93,7 @@ def mount_routers() -> None:
     api.add_router("/", meetings_router)
     api.add_router("/", "gongzhi.meetings.api_public_affairs.router")
     api.add_router("/", "gongzhi.assessments.api.router")
+    api.add_router("/", "gongzhi.visits.api.router")
 
 
 mount_routers()

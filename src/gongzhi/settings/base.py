@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "gongzhi.points",
     "gongzhi.figures",
     "gongzhi.assessments",
+    "gongzhi.visits",
     "gongzhi.api",
 ]
 

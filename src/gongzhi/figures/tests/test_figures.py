@@ -202,7 +202,7 @@ def test_bad_questions_are_refused(tree):
     with pytest.raises(ValueError):
         compute("matters", tree.village, *MARCH, group_by="town")  # above the scope
     with pytest.raises(ValueError):
-        compute("visits", tree.county, *MARCH)  # not registered (yet)
+        compute("no_such_set", tree.county, *MARCH)  # not registered
     with pytest.raises(ValueError):
         compute("matters", tree.county, *MARCH, filters={"colour": "red"})
     with pytest.raises(ValueError):
@@ -214,11 +214,12 @@ def test_bad_questions_are_refused(tree):
 def test_query_count_does_not_grow(tree, django_assert_num_queries):
     w = Walker(tree)
     build_some(w, 1)
-    # One query per set, one for the calendar's overrides (one year), one for the labels.
-    with django_assert_num_queries(8):
+    # One query per set, one for the calendar's overrides (one year), one for the labels;
+    # the visit figures add two (visits, households) and three (grants, quotas, weekly counts).
+    with django_assert_num_queries(8 + 5):
         compute("all", tree.county, *MARCH, group_by="village", now=NOW)
     build_some(w, 6)
-    with django_assert_num_queries(8):
+    with django_assert_num_queries(8 + 5):
         result = compute("all", tree.county, *MARCH, group_by="village", now=NOW)
     assert result["total"]["handled"] == 7
     # By month: one query per set for each month and for the whole period (5 × 3), and the
