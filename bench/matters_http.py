@@ -299,10 +299,8 @@ def main() -> int:
         fail("--requests, --concurrency, --workers and --threads must be positive")
 
     if importlib.util.find_spec("gunicorn") is None:
-        fail("gunicorn is needed to serve the application as in production: "
-             "`pip install gunicorn`, or put a directory holding it on PYTHONPATH "
-             "(e.g. `pip install --target /tmp/gunicorn gunicorn` and "
-             "`PYTHONPATH=/tmp/gunicorn`).")
+        fail("gunicorn is needed to serve the application as in production; it is a "
+             "dependency of gongzhi: reinstall with `pip install -e .`.")
 
     url = os.environ.get("DATABASE_URL", "")
     if not is_postgres(url):
