@@ -182,28 +182,9 @@ def declare(request):
     context = {"form": form, "households": households, "household": household,
                "version": version, "rules": rules,
                "crumbs": _crumbs((_("申报积分事项"), ""))}
-    if request.method == "GET":
-        return render(request, "points/declare.html", context)
-    if not form.is_valid():
-        context["error"] = error_text(form)
-        return render(request, "points/declare.html", context, status=400)
-    d = form.cleaned_data
-    rule = next((r for r in rules if r.pk == d["rule"]), None)
-    if rule is None:
-        context["error"] = _("请选择积分项目。")
-        return render(request, "points/declare.html", context, status=400)
-    try:
-        claim = actions.do_declare_deed(
-            household, rule, occurred_on=d["occurred_on"], occurred_time=d["occurred_time"],
-            location=d["location"], reason=d["reason"], files=_uploads(request),
-            acting_user=user)
-    except ActionForbidden as exc:
-        raise PermissionDenied(str(exc)) from exc
-    except ValidationError as exc:
-        context["error"] = _error(exc)
-        return render(request, "points/declare.html", context, status=400)
-    messages.success(request, _("申报已提交，审核后计入积分。"))
-    return redirect("points:claim", pk=claim.pk)
+    return _deed_form(request, "points/declare.html", context, form, rules,
+                      lambda rule, **kw: actions.do_declare_deed(household, rule, **kw),
+                      _("申报已提交，审核后计入积分。"))
 
 
 def _record_target(request) -> Account | None:
@@ -258,27 +239,33 @@ def record(request):
     form = DeedForm(request.POST or None, rules=rules)
     context.update({"form": form, "version": version, "rules": rules,
                     "balance": ledger.balance(account) if account.pk else 0})
+    return _deed_form(request, "points/record.html", context, form, rules,
+                      lambda rule, **kw: actions.do_record_deed(account, rule, **kw),
+                      _("已记录，待审核后计入积分。"))
+
+
+def _deed_form(request, template, context, form, rules, submit, success):
+    """The shared form flow of declaring and recording a deed: show, validate, call the action."""
     if request.method == "GET":
-        return render(request, "points/record.html", context)
+        return render(request, template, context)
     if not form.is_valid():
         context["error"] = error_text(form)
-        return render(request, "points/record.html", context, status=400)
+        return render(request, template, context, status=400)
     d = form.cleaned_data
     rule = next((r for r in rules if r.pk == d["rule"]), None)
     if rule is None:
         context["error"] = _("请选择积分项目。")
-        return render(request, "points/record.html", context, status=400)
+        return render(request, template, context, status=400)
     try:
-        claim = actions.do_record_deed(
-            account, rule, occurred_on=d["occurred_on"], occurred_time=d["occurred_time"],
-            location=d["location"], reason=d["reason"], files=_uploads(request),
-            acting_user=user)
+        claim = submit(rule, occurred_on=d["occurred_on"], occurred_time=d["occurred_time"],
+                       location=d["location"], reason=d["reason"], files=_uploads(request),
+                       acting_user=request.user)
     except ActionForbidden as exc:
         raise PermissionDenied(str(exc)) from exc
     except ValidationError as exc:
         context["error"] = _error(exc)
-        return render(request, "points/record.html", context, status=400)
-    messages.success(request, _("已记录，待审核后计入积分。"))
+        return render(request, template, context, status=400)
+    messages.success(request, success)
     return redirect("points:claim", pk=claim.pk)
 
 
