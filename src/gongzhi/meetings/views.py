@@ -299,10 +299,16 @@ def meeting_detail(request, pk: int):
 
 
 def _meeting_post(request, pk: int, call):
-    """Load the meeting, run ``call(meeting)``; on a refusal show the page again (400)."""
+    """Load the meeting, run ``call(meeting)`` in one transaction (a view may take two actions
+    that stand or fall together); on a refusal show the page again (400)."""
     meeting = _meeting(request, pk)
     url = actions.meeting_url(meeting)
-    return _run(request, url, lambda: call(meeting),
+
+    def atomic_call():
+        with transaction.atomic():
+            return call(meeting)
+
+    return _run(request, url, atomic_call,
                 error_view=lambda error: _meeting_page(request, _meeting(request, pk), error,
                                                        status=400))
 
@@ -377,16 +383,7 @@ def agenda_new(request, pk: int):
                                  urgent=bool(request.POST.get("urgent")),
                                  reason=request.POST.get("reason", ""))
         return _("已列入议程。")
-    meeting = _meeting(request, pk)
-    url = actions.meeting_url(meeting)
-    try:
-        with transaction.atomic():
-            notice = call(meeting)
-    except ActionForbidden as exc:
-        raise PermissionDenied(str(exc)) from exc
-    except ActionError as exc:
-        return _meeting_page(request, _meeting(request, pk), _error_text(exc), status=400)
-    return _done(request, notice, url)
+    return _meeting_post(request, pk, call)
 
 
 @login_required
@@ -488,16 +485,7 @@ def topic_resolution(request, pk: int, topic_id: int):
             actions.do_adopt_resolution(resolution, acting_user=request.user)
             return _("已形成决议，并已转为事项交办。")
         return _("已形成决议。")
-    meeting = _meeting(request, pk)
-    url = actions.meeting_url(meeting)
-    try:
-        with transaction.atomic():
-            notice = call(meeting)
-    except ActionForbidden as exc:
-        raise PermissionDenied(str(exc)) from exc
-    except ActionError as exc:
-        return _meeting_page(request, _meeting(request, pk), _error_text(exc), status=400)
-    return _done(request, notice, url)
+    return _meeting_post(request, pk, call)
 
 
 @login_required
