@@ -94,6 +94,12 @@ def mount_routers() -> None:
     api.add_router("/", "gongzhi.meetings.api_public_affairs.router")
     api.add_router("/", "gongzhi.assessments.api.router")
     api.add_router("/", "gongzhi.visits.api.router")
+    api.add_router("/", "gongzhi.reports.api.router")
+    api.add_router("/", "gongzhi.hotline.api.router")
+    api.add_router("/", "gongzhi.webhooks.api.router")
+    api.add_router("/", "gongzhi.volunteers.api.router")
+    api.add_router("/", "gongzhi.cobuilding.api.router")
+    api.add_router("/", "gongzhi.compact.api.router")
 
 
 mount_routers()

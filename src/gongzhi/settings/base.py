@@ -56,6 +56,14 @@ INSTALLED_APPS = [
     "gongzhi.figures",
     "gongzhi.assessments",
     "gongzhi.visits",
+    "gongzhi.dashboards",
+    "gongzhi.reports",
+    "gongzhi.open311",
+    "gongzhi.hotline",
+    "gongzhi.webhooks",
+    "gongzhi.volunteers",
+    "gongzhi.cobuilding",
+    "gongzhi.compact",
     "gongzhi.api",
 ]
 
