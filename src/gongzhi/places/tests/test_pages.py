@@ -397,3 +397,19 @@ def test_household_page_in_english(tree):
         assert text not in body, text
     client.post(reverse("set_language"), {"language": "zh-hans", "next": "/"})
     assert "家庭成员" in html(client.get(reverse("places:household", args=[tree.household.pk])))
+
+
+def test_nav_folds_entries_into_group_menus(tree):
+    """A county leader holds many permissions: the entries are folded into a few group menus
+    (说事办事, 议事协商 ...), the current entry's group is marked, and a group with one entry
+    the user can see is shown as a plain link."""
+    body = html(get(tree, Role.COUNTY_OFFICE, reverse("matters:list")))
+    nav = body.split('id="site-nav"', 1)[1].split("</nav>", 1)[0]
+    assert '<summary class="active">说事办事</summary>' in nav
+    assert "<summary>议事协商</summary>" in nav
+    assert f'<a href="{reverse("matters:list")}" aria-current="page">' in nav
+    assert nav.count('class="nav-group"') < nav.count("<a href=")
+    body = html(get(tree, Role.GRID_WORKER, reverse("home")))
+    nav = body.split('id="site-nav"', 1)[1].split("</nav>", 1)[0]
+    assert "<summary>基础信息</summary>" not in nav  # only 地点与户 of that group: a plain link
+    assert f'href="{reverse("places:browse")}"' in nav

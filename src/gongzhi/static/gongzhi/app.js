@@ -49,15 +49,17 @@
       });
     }
 
-    // The user menu (a <details>) closes when clicking elsewhere or pressing Escape.
+    // The user menu and the navigation's group menus (each a <details>) close when clicking
+    // elsewhere or pressing Escape; opening one closes the others.
+    var MENUS = "details.user-menu[open], details.nav-group[open]";
     document.addEventListener("click", function (event) {
-      document.querySelectorAll("details.user-menu[open]").forEach(function (menu) {
+      document.querySelectorAll(MENUS).forEach(function (menu) {
         if (!menu.contains(event.target)) menu.removeAttribute("open");
       });
     });
     document.addEventListener("keydown", function (event) {
       if (event.key !== "Escape") return;
-      document.querySelectorAll("details.user-menu[open]").forEach(function (menu) {
+      document.querySelectorAll(MENUS).forEach(function (menu) {
         menu.removeAttribute("open");
         var summary = menu.querySelector("summary");
         if (summary) summary.focus();
