@@ -26,6 +26,7 @@ from gongzhi.matters.models import Channel, HandlingMode, Ledger, Matter, StageK
 from gongzhi.notifications.outbox import notify
 from gongzhi.places.models import Organisation, Person, Place, PlaceKind
 
+from . import hooks
 from .access import may_at_village
 from .kinds import (
     DECISIONS,
@@ -277,6 +278,9 @@ def do_stop_schedule(schedule: MeetingSchedule, *, acting_user) -> MeetingSchedu
 
 
 def _invitees(meeting: Meeting) -> list[Member]:
+    supplied = hooks.invitees_for(meeting)  # an association's members, say
+    if supplied is not None:
+        return supplied
     return list(Member.objects.filter(village_id=meeting.village_id, is_active=True,
                                       group__in=meeting.kind.invitee_groups)
                 .select_related("user").order_by("group", "pk"))
@@ -317,7 +321,7 @@ def _notice(meeting: Meeting, members: list[Member]) -> None:
 def do_create_meeting(village: Place, kind: MeetingKind, *, acting_user, title: str,
                       starts_at: dt.datetime, location: str = "",
                       schedule: MeetingSchedule | None = None,
-                      now: dt.datetime | None = None) -> Meeting:
+                      now: dt.datetime | None = None, association: str = "") -> Meeting:
     """A meeting, with its invitations (the village's members of the kind's groups) and a
     notice to each invitee who has an account. The agenda freezes ``kind.freeze_days`` days
     before it starts."""
@@ -336,6 +340,7 @@ def do_create_meeting(village: Place, kind: MeetingKind, *, acting_user, title: 
     meeting = Meeting(kind=kind, schedule=schedule, title=title, starts_at=starts_at,
                       location=_text(location, 120),
                       freeze_at=starts_at - dt.timedelta(days=kind.freeze_days),
+                      association=_text(association, 60),
                       created_by=_actor(acting_user), created_at=now)
     meeting.set_place(village)
     meeting.save(force_insert=True)
@@ -671,6 +676,7 @@ def do_record_vote(topic: Topic, *, acting_user, votes_for: int, votes_against: 
                                passed=passed, recorded_by=_actor(acting_user))
     topic.status = TopicStatus.DECIDED if passed else TopicStatus.REJECTED
     topic.save(update_fields=["status"])
+    hooks.decided("vote", topic, meeting=meeting, vote=vote, acting_user=acting_user)
     record("meetings.topic.vote", actor=acting_user, obj=topic,
            after={"for": votes_for, "against": votes_against, "abstain": abstentions,
                   "present": present, "invited": meeting.invited_count,
@@ -691,6 +697,7 @@ def do_record_consensus(topic: Topic, *, acting_user) -> Vote:
                                recorded_by=_actor(acting_user))
     topic.status = TopicStatus.DECIDED
     topic.save(update_fields=["status"])
+    hooks.decided("consensus", topic, meeting=meeting, vote=vote, acting_user=acting_user)
     record("meetings.topic.consensus", actor=acting_user, obj=topic,
            after={"present": present, "passed": True})
     return vote
@@ -738,6 +745,8 @@ def do_record_resolution(topic: Topic, *, acting_user, text: str, deadline: dt.d
         responsible_user=responsible_user, responsible_name=responsible_name, deadline=deadline,
         published_at=timezone.now() if meeting.status == MeetingStatus.CLOSED else None,
     )
+    hooks.decided("resolution", topic, meeting=meeting, resolution=resolution,
+                  acting_user=acting_user)
     record("meetings.resolution.create", actor=acting_user, obj=resolution,
            after=snapshot(resolution))
     return resolution
