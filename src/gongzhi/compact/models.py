@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from gongzhi.core.access import RestrictQuerySet
+from gongzhi.meetings.models import MemberGroup
 from gongzhi.places.models import PlaceScoped
 
 
@@ -203,7 +204,7 @@ ROLE_ORDER = [MemberRole.PRESIDENT, MemberRole.VICE_PRESIDENT, MemberRole.SECRET
 
 # ``meetings.Member.group`` of the rows standing for association members: invited only to
 # their association's meetings (``hooks.invitees_for``), never by a kind's groups.
-ASSOCIATION_GROUP = "association"
+ASSOCIATION_GROUP = MemberGroup.ASSOCIATION
 
 
 class AssociationMember(models.Model):

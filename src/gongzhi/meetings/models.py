@@ -36,6 +36,7 @@ class MemberGroup(models.TextChoices):
     OWNERS_COMMITTEE = "owners_committee", _("业委会")
     PROPERTY = "property", _("物业")
     RESIDENT = "resident", _("居民")
+    ASSOCIATION = "association", _("协会会员")  # an association's own meetings (一约四会)
 
 
 class MeetingKind(models.Model):
