@@ -58,6 +58,16 @@ def _payload(event: AuditEvent) -> dict[str, Any]:
     }
 
 
+# Called with (event, obj) after each event is written, inside the same transaction: other
+# apps (webhooks) turn events into rows of their own that commit or roll back with the change.
+listeners: list = []
+
+
+def add_listener(listener) -> None:
+    if listener not in listeners:
+        listeners.append(listener)
+
+
 def chain_key(county_id: int | None) -> str:
     return f"county:{county_id}" if county_id else "global"
 
@@ -114,6 +124,8 @@ def record(
     head.last_seq = event.seq
     head.last_hash = event.hash
     head.save(update_fields=["last_seq", "last_hash"])
+    for listener in listeners:
+        listener(event, obj)
     return event
 
 

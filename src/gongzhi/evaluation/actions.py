@@ -32,7 +32,7 @@ from gongzhi.core.errors import ActionError, ActionForbidden
 from gongzhi.matters.actions import policy
 from gongzhi.matters.models import EventKind, Matter, MatterEvent, StageKind
 from gongzhi.matters.workflow import do_transition, workflow_of
-from gongzhi.notifications.outbox import notify
+from gongzhi.notifications.outbox import notify, reporter_of
 from gongzhi.supervision import recipients
 
 from . import tokens
@@ -117,10 +117,12 @@ def on_enter_evaluation(matter: Matter, stage: dict[str, Any], event, acting_use
             )
     except IntegrityError:
         return  # this stage visit has its request already
-    if user is not None:
+    resident = reporter_of(matter)
+    if user is not None or resident is not None:
         # Once per request (its row is the guard): no dedupe key, so a second round's
         # invitation is not taken for the first one's.
         notify(event="evaluation_request", users=[user], url=tokens.link(req), matter=matter,
+               residents=[resident],
                title=_("您反映的事项“%(title)s”已办理完毕，请评价办理结果。") % {
                    "title": matter.title},
                body=_("请在 %(deadline)s 前评价：满意、基本满意或不满意。") % {

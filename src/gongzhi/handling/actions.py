@@ -310,7 +310,8 @@ def do_summon(matter: Matter, organisations: Iterable[Organisation], *, acting_u
     notify(event="handling.summoned", title=title,
            body=_("请在 %(due)s 前报到。事由：%(reason)s") % {
                "due": timezone.localtime(due).strftime("%Y-%m-%d %H:%M"), "reason": reason},
-           users=organisation_users(*orgs), url=summonses_url(), matter=matter)
+           users=organisation_users(*orgs), url=summonses_url(), matter=matter,
+           context={"due": due, "urgent": urgent}, urgent=urgent)
     for summons in created:
         record("handling.summons.create", actor=acting_user, obj=summons,
                after={"matter": matter.pk, "organisation": summons.organisation_id,

@@ -314,7 +314,7 @@ def _notice(meeting: Meeting, members: list[Member]) -> None:
                "when": when, "where": meeting.location or _("（地点另行通知）"),
                "kind": meeting.kind.name},
            users=users, url=meeting_url(meeting), county_id=meeting.county_id,
-           dedupe_key=f"meeting:{meeting.pk}:notice:{when}")
+           dedupe_key=f"meeting:{meeting.pk}:notice:{when}", context={"meeting": meeting})
 
 
 @transaction.atomic

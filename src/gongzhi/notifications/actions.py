@@ -1,11 +1,29 @@
-"""Writes owned by notifications: marking a user's notifications read."""
+"""Writes owned by notifications: reading in-app notifications, residents' preferences,
+WeChat bindings, retrying a failed message."""
+
+from __future__ import annotations
+
+import datetime as dt
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
-from gongzhi.audit.log import record
+from gongzhi.audit.log import record, snapshot
+from gongzhi.core.errors import ActionError
 
-from .models import Notification
+from .models import (
+    LANGUAGE_CHOICES,
+    Notification,
+    OutboxMessage,
+    OutboxStatus,
+    Preference,
+    WeChatBinding,
+)
+from .preferences import normalise_phone
+
+PREFERENCE_FIELDS = ["language", "quiet_start", "quiet_end", "opt_out_all", "opt_out_sms",
+                     "opt_out_wechat", "opt_out_email"]
 
 
 @transaction.atomic
@@ -20,3 +38,77 @@ def do_mark_read(user, *, ids: list[int] | None = None) -> int:
                object_type="notifications.notification", object_id=user.pk,
                after={"marked": marked, "ids": ids or "all"})
     return marked
+
+
+@transaction.atomic
+def do_set_preferences(phone: str, *, acting_user=None, person=None, county_id=None,
+                       language: str = "zh-hans", quiet_start: dt.time | None = None,
+                       quiet_end: dt.time | None = None, opt_out_all: bool = False,
+                       opt_out_sms: bool = False, opt_out_wechat: bool = False,
+                       opt_out_email: bool = False) -> Preference:
+    """Set how the holder of ``phone`` is told things. ``acting_user`` is None when the
+    resident uses their signed link."""
+    phone = normalise_phone(phone)
+    if not phone:
+        raise ActionError(_("没有手机号，无法保存通知偏好。"))
+    if language not in dict(LANGUAGE_CHOICES):
+        raise ActionError(_("不支持所选的语言。"))
+    pref = Preference.objects.select_for_update().filter(phone=phone).first()
+    before = snapshot(pref, PREFERENCE_FIELDS) if pref else None
+    if pref is None:
+        pref = Preference(phone=phone)
+    if person is not None:
+        pref.person = person
+        county_id = county_id or person.county_id
+    if county_id:
+        pref.county_id = county_id
+    pref.language = language
+    pref.quiet_start = quiet_start or dt.time(22, 0)
+    pref.quiet_end = quiet_end or dt.time(8, 0)
+    pref.opt_out_all, pref.opt_out_sms = bool(opt_out_all), bool(opt_out_sms)
+    pref.opt_out_wechat, pref.opt_out_email = bool(opt_out_wechat), bool(opt_out_email)
+    pref.updated_at = timezone.now()
+    pref.save()
+    record("notifications.preferences.set", actor=acting_user or _("本人（通过链接）"),
+           obj=pref, county_id=pref.county_id, object_repr=_("通知偏好"),
+           before=before, after=snapshot(pref, PREFERENCE_FIELDS))
+    return pref
+
+
+@transaction.atomic
+def do_bind_wechat(openid: str, *, acting_user, person=None, user=None) -> WeChatBinding:
+    """Record the openid of a person or a user under the official account (replacing theirs)."""
+    openid = (openid or "").strip()
+    if not openid or len(openid) > 64:
+        raise ActionError(_("请填写正确的微信 openid。"))
+    if (person is None) == (user is None):
+        raise ActionError(_("微信绑定须对应一个人员或一个用户。"))
+    WeChatBinding.objects.filter(openid=openid).delete()
+    if person is not None:
+        WeChatBinding.objects.filter(person=person).delete()
+    else:
+        WeChatBinding.objects.filter(user=user).delete()
+    county_id = person.county_id if person is not None else user.county_id
+    binding = WeChatBinding.objects.create(openid=openid, person=person, user=user,
+                                           county_id=county_id)
+    record("notifications.wechat.bind", actor=acting_user, obj=binding, county_id=county_id,
+           after={"person": person.pk if person else None, "user": user.pk if user else None})
+    return binding
+
+
+@transaction.atomic
+def do_retry_message(msg: OutboxMessage, *, acting_user) -> OutboxMessage:
+    """Send a failed message again (a fresh round of attempts, the same idempotency key)."""
+    from .outbox import deliver_outbox
+
+    msg = OutboxMessage.objects.select_for_update().get(pk=msg.pk)
+    if msg.status != OutboxStatus.FAILED:
+        raise ActionError(_("只有发送失败的消息可以重发。"))
+    msg.status = OutboxStatus.PENDING
+    msg.attempts = 0
+    msg.not_before = timezone.now()
+    msg.save(update_fields=["status", "attempts", "not_before"])
+    record("notifications.outbox.retry", actor=acting_user, obj=msg, county_id=msg.county_id,
+           object_repr=f"{msg.channel} {msg.event}", after={"status": msg.status})
+    transaction.on_commit(lambda: deliver_outbox.enqueue())
+    return msg

@@ -1,9 +1,12 @@
-"""In-app notifications and the outbox of messages to send (email now; SMS and WeChat later).
+"""In-app notifications, the outbox of messages to send (email, SMS, WeChat), residents'
+preferences and WeChat bindings.
 
-Both are written in the same transaction as the change that causes them; the outbox is
-delivered after commit by a task, and a message is marked sent under a row lock, so a crash
-between commit and delivery delays a message but never sends it twice.
+Notifications and outbox rows are written in the same transaction as the change that causes
+them; the outbox is delivered after commit by a task (see ``outbox.py`` and ADR 0005).
 """
+
+import datetime as dt
+import uuid
 
 from django.conf import settings
 from django.db import models
@@ -43,6 +46,9 @@ class Channel(models.TextChoices):
     WECHAT = "wechat", _("微信")
 
 
+LANGUAGE_CHOICES = [("zh-hans", "简体中文"), ("en", "English")]
+
+
 class OutboxStatus(models.TextChoices):
     PENDING = "pending", _("待发送")
     SENT = "sent", _("已发送")
@@ -51,6 +57,10 @@ class OutboxStatus(models.TextChoices):
 
 
 class OutboxMessage(models.Model):
+    """One message to one address on one channel. ``key`` is sent to the gateway as the
+    idempotency key, so a message sent again after a crash is dropped there."""
+
+    key = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     county = models.ForeignKey("places.Place", on_delete=models.PROTECT, null=True, blank=True,
                                related_name="+")
     channel = models.CharField(max_length=10, choices=Channel.choices)
@@ -60,6 +70,17 @@ class OutboxMessage(models.Model):
     body = models.TextField()
     matter = models.ForeignKey("matters.Matter", on_delete=models.SET_NULL, null=True, blank=True,
                                related_name="+")
+    url = models.CharField(max_length=300, blank=True)
+    data = models.JSONField(default=dict, blank=True)
+    language = models.CharField(max_length=10, choices=LANGUAGE_CHOICES, default="zh-hans")
+    person = models.ForeignKey("places.Person", on_delete=models.SET_NULL, null=True, blank=True,
+                               related_name="+")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True,
+                             blank=True, related_name="+")
+    is_resident = models.BooleanField(default=False)
+    urgent = models.BooleanField(default=False)
+    skip_reason = models.CharField(max_length=200, blank=True)
+    claimed_at = models.DateTimeField(null=True, blank=True)
     dedupe_key = models.CharField(max_length=120, blank=True,
                                   help_text=_("相同键的消息只发一次"))
     status = models.CharField(max_length=10, choices=OutboxStatus.choices,
@@ -82,3 +103,54 @@ class OutboxMessage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.channel}:{self.to} {self.event}"
+
+
+class Preference(models.Model):
+    """How a resident (or anyone with a phone number) wants to be told: language, quiet hours,
+    opt-outs. Keyed by the phone number, which is what matters' reporters leave; managed from
+    a signed no-login link in messages and by staff on the person's record."""
+
+    county = models.ForeignKey("places.Place", on_delete=models.PROTECT, null=True, blank=True,
+                               related_name="+")
+    phone = models.CharField(_("手机号"), max_length=20, unique=True)
+    person = models.ForeignKey("places.Person", on_delete=models.SET_NULL, null=True, blank=True,
+                               related_name="+")
+    language = models.CharField(_("语言"), max_length=10, choices=LANGUAGE_CHOICES,
+                                default="zh-hans")
+    quiet_start = models.TimeField(_("免打扰开始"), default=dt.time(22, 0))
+    quiet_end = models.TimeField(_("免打扰结束"), default=dt.time(8, 0))
+    opt_out_all = models.BooleanField(_("不接收任何消息"), default=False)
+    opt_out_sms = models.BooleanField(_("不接收短信"), default=False)
+    opt_out_wechat = models.BooleanField(_("不接收微信消息"), default=False)
+    opt_out_email = models.BooleanField(_("不接收电子邮件"), default=False)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("通知偏好")
+        verbose_name_plural = _("通知偏好")
+
+    def __str__(self) -> str:
+        return self.phone
+
+    def opted_out(self, channel: str) -> bool:
+        return self.opt_out_all or bool(getattr(self, f"opt_out_{channel}", False))
+
+
+class WeChatBinding(models.Model):
+    """The openid under the official account of a person or a user (one each)."""
+
+    county = models.ForeignKey("places.Place", on_delete=models.PROTECT, null=True, blank=True,
+                               related_name="+")
+    openid = models.CharField(max_length=64, unique=True)
+    person = models.OneToOneField("places.Person", on_delete=models.CASCADE, null=True,
+                                  blank=True, related_name="wechat_binding")
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, null=True,
+                                blank=True, related_name="wechat_binding")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("微信绑定")
+        verbose_name_plural = _("微信绑定")
+
+    def __str__(self) -> str:
+        return self.openid

@@ -1,11 +1,22 @@
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from .actions import do_mark_read
-from .models import Notification
+from gongzhi.core.access import has_permission
+from gongzhi.core.errors import ActionError
+from gongzhi.places.models import Person
+
+from . import preferences
+from .access import outbox_for
+from .actions import do_mark_read, do_retry_message, do_set_preferences
+from .forms import PreferenceForm
+from .models import Channel, Notification, OutboxStatus
 
 
 @login_required
@@ -32,3 +43,79 @@ def open_notification(request, pk: int):
 def mark_all_read(request):
     do_mark_read(request.user)
     return redirect("notifications:inbox")
+
+
+def _preference_form(request, phone: str, *, person=None, acting_user=None):
+    pref = preferences.find(phone)
+    form = PreferenceForm(request.POST or None, initial=PreferenceForm.initial_for(pref))
+    saved = False
+    if request.method == "POST" and form.is_valid():
+        try:
+            do_set_preferences(phone, acting_user=acting_user, person=person,
+                               **form.cleaned_data)
+            saved = True
+        except ActionError as exc:
+            form.add_error(None, str(exc))
+    return form, saved
+
+
+def preferences_page(request, token: str):
+    """A resident's own preferences, from the signed link in their messages (no login)."""
+    phone = preferences.phone_from_token(token)
+    if phone is None:
+        raise Http404(_("链接无效。"))
+    form, saved = _preference_form(request, phone)
+    if saved:
+        messages.success(request, _("已保存您的通知偏好。"))
+        return redirect("notifications:preferences", token=token)
+    return render(request, "notifications/preferences.html", {
+        "form": form, "masked_phone": phone[:3] + "****" + phone[-4:] if len(phone) >= 7
+        else "****"})
+
+
+@login_required
+def person_preferences(request, person_id: int):
+    """Staff set a registered person's preferences (on their behalf, audited)."""
+    person = get_object_or_404(Person.objects.restrict(request.user, "change"), pk=person_id)
+    if not person.phone:
+        messages.error(request, _("此人没有登记手机号，无法设置通知偏好。"))
+        return redirect("places:household", person.place_id)
+    form, saved = _preference_form(request, person.phone, person=person,
+                                   acting_user=request.user)
+    if saved:
+        messages.success(request, _("已保存%(name)s的通知偏好。") % {"name": person.name})
+        return redirect("notifications:person_preferences", person_id=person.pk)
+    return render(request, "notifications/person_preferences.html",
+                  {"form": form, "person": person})
+
+
+@login_required
+def outbox(request):
+    """Delivery status of the county's outgoing messages (county admins)."""
+    if not has_permission(request.user, "notifications.view_outbox"):
+        raise PermissionDenied
+    qs = outbox_for(request.user).select_related("matter").order_by("-created_at", "-id")
+    status, channel = request.GET.get("status", ""), request.GET.get("channel", "")
+    if status in OutboxStatus.values:
+        qs = qs.filter(status=status)
+    if channel in Channel.values:
+        qs = qs.filter(channel=channel)
+    page = Paginator(qs, 50).get_page(request.GET.get("page"))
+    return render(request, "notifications/outbox.html", {
+        "page": page, "status": status, "channel": channel,
+        "statuses": OutboxStatus.choices, "channels": Channel.choices,
+        "can_retry": has_permission(request.user, "notifications.manage")})
+
+
+@login_required
+@require_POST
+def retry(request, pk: int):
+    if not has_permission(request.user, "notifications.manage"):
+        raise PermissionDenied
+    msg = get_object_or_404(outbox_for(request.user, "notifications.manage"), pk=pk)
+    try:
+        do_retry_message(msg, acting_user=request.user)
+        messages.success(request, _("已重新排队发送。"))
+    except ActionError as exc:
+        messages.error(request, str(exc))
+    return redirect("notifications:outbox")

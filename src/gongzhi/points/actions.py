@@ -430,7 +430,7 @@ def do_approve_claim(claim: Claim, *, acting_user, reason: str = "") -> Claim:
            after={"status": claim.status, "points": claim.points, "posted": amount,
                   "transaction": txn.pk if txn else None, "reason": claim.review_reason})
     notify(event="points_claim_approved", users=[claim.created_by], county_id=claim.county_id,
-           url=_claim_url(claim),
+           url=_claim_url(claim), context={"points": amount, "item": rule.description},
            title=_("您记录的积分事项已认定：%(item)s，记 %(n)d 分。") % {
                "item": rule.description, "n": amount})
     return claim

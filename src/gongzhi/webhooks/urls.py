@@ -1,5 +1,12 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from . import views
 
 app_name = "webhooks"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.index, name="index"),
+    path("<int:sub_id>/", views.detail, name="detail"),
+    path("<int:sub_id>/delete/", views.delete, name="delete"),
+    path("deliveries/<int:pk>/redeliver/", views.redeliver, name="redeliver"),
+]
