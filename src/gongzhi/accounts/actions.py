@@ -79,8 +79,13 @@ def do_revoke_role(grant: RoleGrant, *, acting_user) -> RoleGrant:
 
 @transaction.atomic
 def do_create_token(user: User, name: str, *, acting_user, scopes: list[str] | None = None,
-                    expires_at: datetime | None = None) -> tuple[ApiToken, str]:
-    """Create a bearer token; returns it with the raw key, which is shown once and never stored."""
+                    expires_at: datetime | None = None,
+                    places: list | None = None) -> tuple[ApiToken, str]:
+    """Create a bearer token; returns it with the raw key, which is shown once and never stored.
+
+    ``places`` narrows the token to those places (and what lies beneath them): its user's roles
+    hold only there. A superuser's token cannot be narrowed by place (a superuser holds no
+    grants to narrow); give the integration its own user with roles instead."""
     if acting_user is not None and acting_user != user:
         _require_manage(acting_user, user.county, "accounts.tokens")
     if not (name or "").strip():
@@ -90,13 +95,17 @@ def do_create_token(user: User, name: str, *, acting_user, scopes: list[str] | N
     unknown = sorted(set(scopes or []) - set(registry.permissions))
     if unknown:
         raise ActionError(_("未知的权限范围：%(s)s。") % {"s": "、".join(unknown)})
+    if places and user.is_superuser:
+        raise ActionError(_("超级用户的令牌不能限定地点，请为对接系统建立带角色的专用账号。"))
     raw = ApiToken.generate()
     token = ApiToken.objects.create(user=user, name=name.strip(), prefix=raw[:10],
                                     key_hash=hash_token(raw), scopes=list(scopes or []),
                                     expires_at=expires_at)
+    if places:
+        token.places.set(places)
     record("accounts.token.create", actor=acting_user, obj=token, county_id=user.county_id,
            after={"user": user.pk, "name": token.name, "prefix": token.prefix,
-                  "scopes": token.scopes})
+                  "scopes": token.scopes, "places": sorted(p.pk for p in places or [])})
     return token, raw
 
 

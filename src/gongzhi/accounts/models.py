@@ -73,6 +73,9 @@ class ApiToken(models.Model):
     key_hash = models.CharField(max_length=64, unique=True)
     scopes = models.JSONField(_("允许的操作"), default=list, blank=True,
                               help_text=_("为空表示继承用户的全部权限"))
+    places = models.ManyToManyField(
+        "places.Place", blank=True, related_name="+", verbose_name=_("限定地点"),
+        help_text=_("为空表示用户角色所及的全部地点"))
     created_at = models.DateTimeField(auto_now_add=True)
     expires_at = models.DateTimeField(null=True, blank=True)
     last_used_at = models.DateTimeField(null=True, blank=True)

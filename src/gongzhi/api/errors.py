@@ -10,6 +10,7 @@
 404    no such object *for this caller*: objects outside the caller's scope do not exist
 405    the path exists but not for this method (``Allow`` says which)
 422    the parameters or body do not match the schema (``errors`` lists where)
+429    over the rate limit of the token or of the address (``Retry-After`` says when to retry)
 500    an unexpected failure: logged with its traceback, which is never sent
 =====  ==============================================================================
 """
@@ -17,15 +18,17 @@
 from __future__ import annotations
 
 import json
+import math
 from functools import wraps
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.signals import got_request_exception
+from django.db import DataError
 from django.http import Http404, HttpResponse
 from django.utils.log import log_response
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI, Schema
-from ninja.errors import AuthenticationError, HttpError
+from ninja.errors import AuthenticationError, HttpError, Throttled
 from ninja.errors import ValidationError as NinjaValidationError
 
 
@@ -89,11 +92,42 @@ def install(api: NinjaAPI) -> None:
             request, {"detail": _("请求参数有误。"), "errors": exc.errors}, status=422
         )
 
+    @api.exception_handler(Throttled)
+    def on_throttled(request, exc):
+        # Operation adds Retry-After (whole seconds) to this answer.
+        if exc.wait:
+            detail = _("请求过于频繁，请在 %(seconds)s 秒后再试。") % {
+                "seconds": math.ceil(exc.wait)}
+        else:
+            detail = _("请求过于频繁，请稍后再试。")
+        return api.create_response(request, {"detail": detail}, status=429)
+
     @api.exception_handler(HttpError)
     def on_http_error(request, exc):
+        if isinstance(exc.__cause__, NinjaValidationError):
+            # Ninja wraps whatever the body parser raises as "cannot parse"; our parser's
+            # refusal (a NUL in the text) is a validation error and answered as one.
+            return on_bad_input(request, exc.__cause__)
         return api.create_response(
             request, {"detail": _ninja_message(exc)}, status=exc.status_code
         )
+
+    @api.exception_handler(DataError)
+    def on_data_error(request, exc):
+        # A NUL in a path segment reaches PostgreSQL's adapter, which refuses it before any
+        # query is sent (bodies and query strings are refused earlier, by the parser).
+        if "NUL" in str(exc):
+            return api.create_response(
+                request, {"detail": _("请求中含有不允许的空字符（NUL）。")}, status=400)
+        return on_unexpected(request, exc)
+
+    @api.exception_handler(OverflowError)
+    def on_overflow(request, exc):
+        # SQLite cannot bind an integer past 64 bits: no row has such an id (PostgreSQL
+        # compares it and finds nothing), so it is answered as any unknown id is.
+        if "too large to convert" in str(exc):
+            return api.create_response(request, {"detail": _("未找到。")}, status=404)
+        return on_unexpected(request, exc)
 
     @api.exception_handler(Exception)
     def on_unexpected(request, exc):

@@ -2,11 +2,12 @@
 
 from datetime import datetime
 
-from ninja import Router, Schema
+from ninja import Field, Router, Schema
 
-from gongzhi.accounts.models import RoleGrant
+from gongzhi.accounts.roles import Role
 from gongzhi.core.access import token_allows, user_grants
 from gongzhi.core.registry import registry
+from gongzhi.places.models import Place
 
 router = Router(tags=["me"])
 
@@ -23,6 +24,8 @@ class TokenOut(Schema):
     name: str
     prefix: str
     scopes: list[str]
+    place_ids: list[int] = Field(..., description="the places the token is limited to; empty: "
+                                                  "wherever its user's roles hold")
     expires_at: datetime | None
 
 
@@ -51,12 +54,12 @@ def effective_permissions(user) -> list[str]:
 
 @router.get("/me", response=MeOut)
 def me(request):
+    """The caller, the grants this request holds (a token limited to places holds its user's
+    roles only there), the permissions after the token's scopes, and the token in use."""
     user = request.auth
-    grants = (
-        RoleGrant.objects.filter(user=user, is_active=True)
-        .select_related("place")
-        .order_by("place__kind", "place_id", "role")
-    )
+    grants = sorted(user_grants(user), key=lambda g: (g.kind, g.place_id, g.role))
+    places = Place.objects.in_bulk({g.place_id for g in grants})
+    labels = dict(Role.choices)
     token = getattr(user, "api_token", None)
     return {
         "id": user.pk,
@@ -67,13 +70,15 @@ def me(request):
         "organisation_id": user.organisation_id,
         "is_superuser": user.is_superuser,
         "grants": [
-            {"role": g.role, "role_label": str(g.get_role_display()), "place_id": g.place_id,
-             "place_name": g.place.name, "place_kind": g.place.kind}
-            for g in grants
+            {"role": g.role, "role_label": str(labels.get(g.role, g.role)),
+             "place_id": g.place_id, "place_name": places[g.place_id].name,
+             "place_kind": g.kind}
+            for g in grants if g.place_id in places
         ],
         "permissions": effective_permissions(user),
         "token": (
             {"name": token.name, "prefix": token.prefix, "scopes": token.scopes,
+             "place_ids": [p.pk for p in getattr(token, "place_list", [])],
              "expires_at": token.expires_at}
             if token is not None else None
         ),

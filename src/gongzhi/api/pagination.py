@@ -5,6 +5,8 @@ from typing import Any
 from ninja import Field, Schema
 from ninja.pagination import LimitOffsetPagination
 
+from .params import MAX_OFFSET
+
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 200
 
@@ -15,7 +17,7 @@ class Pagination(LimitOffsetPagination):
     class Input(Schema):
         limit: int = Field(DEFAULT_LIMIT, ge=1, le=MAX_LIMIT,
                            description=f"items per page, at most {MAX_LIMIT}")
-        offset: int = Field(0, ge=0, description="items to skip")
+        offset: int = Field(0, ge=0, le=MAX_OFFSET, description="items to skip")
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(max_limit=MAX_LIMIT, **kwargs)

@@ -12,16 +12,19 @@ from ninja import NinjaAPI
 from ninja.openapi.urls import get_openapi_urls
 from ninja.renderers import JSONRenderer
 
-from . import errors
+from . import errors, openapi
 from .auth import AUTH
 from .pagination import MAX_LIMIT
+from .parser import NulRefusingParser
+from .throttling import THROTTLES
 
 DESCRIPTION = f"""\
 共治 gongzhi JSON API.
 
 Authenticate with `Authorization: Bearer <token>`; a token is created with
-`gongzhi token create USER NAME [--scope PERMISSION ...] [--expires-days N]`. A token with
-scopes holds only those of its user's permissions. A logged-in browser session works too (with
+`gongzhi token create USER NAME [--scope PERMISSION ...] [--place ID ...] [--expires-days N]`.
+A token with scopes holds only those of its user's permissions; one with places holds its
+user's roles only at those places and beneath them. A logged-in browser session works too (with
 the CSRF header for writes).
 
 Everything is limited to the places where the caller's roles hold: an object outside them is
@@ -29,7 +32,8 @@ answered with 404, as if it did not exist. People's phone and ID numbers are mas
 allowed to see them in full call `POST /people/{{id}}/reveal`, which is audited.
 
 Lists take `limit` (default 50, at most {MAX_LIMIT}) and `offset` and answer
-`{{"items": [...], "count": N}}`. Errors are JSON objects with a `detail` sentence.
+`{{"items": [...], "count": N}}`. Errors are JSON objects with a `detail` sentence. Requests
+are limited per token and per address: over a limit the answer is 429 with `Retry-After`.
 """
 
 
@@ -38,6 +42,10 @@ class Renderer(JSONRenderer):
 
 
 class GongzhiAPI(NinjaAPI):
+    def get_openapi_schema(self, *, path_prefix=None, path_params=None):
+        schema = super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params)
+        return openapi.complete(schema)
+
     def _get_urls(self):
         urls = get_openapi_urls(self)
         for bound_router in self._get_bound_routers():
@@ -64,7 +72,9 @@ api = GongzhiAPI(
     version="1",
     description=DESCRIPTION,
     auth=AUTH,
+    throttle=THROTTLES,
     renderer=Renderer(),
+    parser=NulRefusingParser(),
     urls_namespace="api",
 )
 errors.install(api)
@@ -80,9 +90,11 @@ def mount_routers() -> None:
     from gongzhi.points.api import router as points_router
     from gongzhi.supervision.api import router as supervision_router
 
+    from .figures import router as figures_router
     from .me import router as me_router
 
     api.add_router("/", me_router)
+    api.add_router("/", figures_router)
     api.add_router("/", places_router)
     api.add_router("/", supervision_router)
     api.add_router("/", evaluation_router)

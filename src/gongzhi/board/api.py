@@ -11,10 +11,13 @@ from datetime import date, datetime
 from django.db.models import Q
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema
 
 from gongzhi.api.errors import ErrorOut
 from gongzhi.api.pagination import DEFAULT_LIMIT, MAX_LIMIT
+from gongzhi.api.params import EARLIEST, LATEST, MAX_OFFSET
+from gongzhi.core.errors import ActionError
 
 from .figures import place_summary
 from .models import HonourList
@@ -149,14 +152,19 @@ def _start(value: date | None):
     return timezone.make_aware(datetime(now.year, 1, 1))
 
 
-@router.get("/public/boards/{place_id}", auth=None, response={200: BoardOut, 404: ErrorOut})
-def board(request, place_id: int, start: date | None = None, end: date | None = None):
+@router.get("/public/boards/{place_id}", auth=None,
+            response={200: BoardOut, 400: ErrorOut, 404: ErrorOut})
+def board(request, place_id: int,
+          start: date | None = Query(None, ge=EARLIEST, le=LATEST),  # noqa: B008 - Ninja's way
+          end: date | None = Query(None, ge=EARLIEST, le=LATEST)):  # noqa: B008
     """A county's, town's or village's figures for ``[start, end)`` (default: this year so
-    far), with the places above and below it."""
+    far), with the places above and below it. 400 unless ``end`` is after ``start``."""
     place = board_place(place_id)
     begin = _start(start)
     now = timezone.now()
     finish = timezone.make_aware(datetime(end.year, end.month, end.day)) if end else now
+    if min(finish, now) <= begin:
+        raise ActionError(_("结束日期须晚于开始日期（且开始日期不能晚于今天）。"))
     children = place.children.filter(is_active=True, kind__in=BOARD_LEVELS).order_by(
         "sort_order", "pk")
     return {"place": _ref(place), "ancestors": [_ref(p) for p in place.ancestors()],
@@ -168,10 +176,10 @@ def board(request, place_id: int, start: date | None = None, end: date | None = 
             response={200: PublicMatterPage, 404: ErrorOut})
 def board_matter_list(request, place_id: int, category: int | None = None,
                       status: str | None = Query(None, pattern="^(open|closed)$"),
-                      month: str | None = Query(None, pattern=r"^\d{4}-\d{2}$",
+                      month: str | None = Query(None, pattern=r"^(19|20)\d{2}-(0[1-9]|1[0-2])$",
                                                 description="registration month, 2026-03"),
                       limit: int = Query(DEFAULT_LIMIT, ge=1, le=MAX_LIMIT),
-                      offset: int = Query(0, ge=0)):
+                      offset: int = Query(0, ge=0, le=MAX_OFFSET)):
     """Published matters under a place, newest first (without their timelines)."""
     place = board_place(place_id)
     qs = board_matters(place)
@@ -202,7 +210,7 @@ def board_matter(request, place_id: int, matter_id: int):
             response={200: HonourListPage, 404: ErrorOut})
 def board_lists(request, place_id: int, kind: str | None = Query(None, pattern="^(red|black)$"),
                 limit: int = Query(DEFAULT_LIMIT, ge=1, le=MAX_LIMIT),
-                offset: int = Query(0, ge=0)):
+                offset: int = Query(0, ge=0, le=MAX_OFFSET)):
     """Published honour (red) and shame (black) lists at the place or beneath it."""
     place = board_place(place_id)
     qs = published_lists(place)

@@ -8,6 +8,7 @@ it, 400 with a sentence when it cannot be done (e.g. "未达到法定人数，�
 """
 
 from datetime import date, datetime
+from typing import Literal
 
 from django.db.models import Count, Q
 from django.http import HttpResponse
@@ -392,8 +393,15 @@ def put_on_agenda(request, meeting_id: int, payload: AgendaIn):
     return _topic(request, topic.pk)
 
 
-@router.get("/meetings/{meeting_id}/minutes", response={200: None, 404: ErrorOut})
-def meeting_minutes(request, meeting_id: int, format: str = "pdf"):
+MINUTES_ANSWER = {200: {"description": "the minutes", "content": {
+    "application/pdf": {"schema": {"type": "string", "format": "binary"}},
+    "text/html": {"schema": {"type": "string"}}}}}
+
+
+@router.get("/meetings/{meeting_id}/minutes", response={200: None, 404: ErrorOut},
+            openapi_extra={"responses": MINUTES_ANSWER})
+def meeting_minutes(request, meeting_id: int,
+                    format: Literal["pdf", "html"] = "pdf"):
     """The minutes as a PDF (A4), or as HTML with ``format=html``."""
     meeting = _meeting(request, meeting_id)
     html = minutes_html(meeting)

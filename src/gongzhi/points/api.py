@@ -19,12 +19,13 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from ninja import Field, Router, Schema, Status
+from ninja import Field, Query, Router, Schema, Status
 from ninja.pagination import paginate
 from pydantic import ConfigDict
 
 from gongzhi.api.errors import ErrorOut
-from gongzhi.api.pagination import Pagination
+from gongzhi.api.pagination import MAX_LIMIT, Pagination
+from gongzhi.api.params import MAX_OFFSET
 from gongzhi.core.access import has_permission
 from gongzhi.core.errors import ActionError
 from gongzhi.places.models import Place, PlaceKind
@@ -163,6 +164,28 @@ class RowOut(Schema):
     total: int
     households: int
     average: float
+
+
+class ShopOut(Schema):
+    id: int
+    name: str
+    notes: str
+    is_active: bool
+    village_id: int = Field(..., alias="place_id")
+    village_name: str = Field(..., alias="place.name")
+
+
+class GoodOut(Schema):
+    id: int
+    name: str
+    unit: str
+    price: int = Field(..., description="points per unit")
+    is_active: bool
+    stock: int
+
+
+class CancelIn(In):
+    reason: str = Field(..., max_length=200)
 
 
 class RankingOut(Schema):
@@ -314,7 +337,8 @@ def get_redemption(request, redemption_id: int):
 
 
 @router.get("/points/rankings/{ranking_id}", response={200: RankingOut, 404: ErrorOut})
-def get_ranking(request, ranking_id: int, limit: int = 100, offset: int = 0):
+def get_ranking(request, ranking_id: int, limit: int = Query(100, ge=1, le=MAX_LIMIT),
+                offset: int = Query(0, ge=0, le=MAX_OFFSET)):
     snap = get_object_or_404(RankingSnapshot.objects.restrict(request.auth, "view")
                              .select_related("place"), pk=ranking_id)
     rows = list(snap.rows.order_by("rank", "place_id")[max(0, offset):max(0, offset)
@@ -325,3 +349,42 @@ def get_ranking(request, ranking_id: int, limit: int = 100, offset: int = 0):
             "notice_until": snap.notice_until,
             "rows": [{"rank": r.rank, "label": labels.get(r.pk, ""), "total": r.total,
                       "households": r.households, "average": r.average} for r in rows]}
+
+
+# ---------------------------------------------------------------- the shop
+
+
+@router.get("/points/shops", response=list[ShopOut])
+@paginate(Pagination)
+def list_shops(request, village: int | None = None, active: bool | None = None):
+    """The points shops (积分超市) of the villages the caller may see."""
+    qs = Shop.objects.restrict(request.auth, "view").select_related("place")
+    if village is not None:
+        qs = qs.filter(place_id=village)
+    if active is not None:
+        qs = qs.filter(is_active=active)
+    return qs.order_by("village_id", "name", "pk")
+
+
+@router.get("/points/shops/{shop_id}/goods", response={200: list[GoodOut], 404: ErrorOut})
+def shop_goods(request, shop_id: int, include_inactive: bool = False):
+    """The shelf: each good with its price and the stock left."""
+    shop = get_object_or_404(Shop.objects.restrict(request.auth, "view"), pk=shop_id)
+    goods = shop.goods.order_by("sort_order", "pk")
+    if not include_inactive:
+        goods = goods.filter(is_active=True)
+    goods = list(goods)
+    stock = actions.stocks(g.pk for g in goods)
+    return [{"id": g.pk, "name": g.name, "unit": g.unit, "price": g.price,
+             "is_active": g.is_active, "stock": stock.get(g.pk, 0)} for g in goods]
+
+
+@router.post("/points/redemptions/{redemption_id}/cancel",
+             response={200: RedemptionOut, **ERRORS})
+def cancel_redemption(request, redemption_id: int, payload: CancelIn):
+    """Undo a redemption (``points.shop``): the points come back and the goods go back on
+    the shelf."""
+    r = get_object_or_404(Redemption.objects.restrict(request.auth, "view"), pk=redemption_id)
+    actions.do_cancel_redemption(r, reason=payload.reason, acting_user=request.auth)
+    r.refresh_from_db()
+    return _redemption_out(r)

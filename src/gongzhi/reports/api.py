@@ -105,7 +105,10 @@ def get_job(request, job_id: int):
 
 
 @router.get("/reports/jobs/{job_id}/file", response={404: ErrorOut},
-            url_name="reports_job_file")
+            url_name="reports_job_file",
+            openapi_extra={"responses": {200: {"description": "the file", "content": {
+                "application/octet-stream": {"schema": {"type": "string",
+                                                        "format": "binary"}}}}}})
 def job_file(request, job_id: int):
     """The file (Excel or PDF) of a finished job, to the user who asked for it."""
     return file_response(request.auth, job_id)

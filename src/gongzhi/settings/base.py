@@ -223,6 +223,24 @@ GONGZHI_IMPORT_STAGING_DIR = Path(
     os.environ.get("GONGZHI_IMPORT_STAGING_DIR", DATA_DIR / "import-staging")
 )
 
+# Django's cache: local memory (per process) unless the deployment names a shared one, e.g.
+# CACHE_BACKEND=django.core.cache.backends.redis.RedisCache CACHE_LOCATION=redis://host:6379/1
+# or django.core.cache.backends.db.DatabaseCache with a table name (`gongzhi createcachetable`).
+CACHES = {
+    "default": {
+        "BACKEND": os.environ.get("CACHE_BACKEND",
+                                  "django.core.cache.backends.locmem.LocMemCache"),
+        "LOCATION": os.environ.get("CACHE_LOCATION", ""),
+    }
+}
+
+# JSON API rate limits ("N/s", "N/min", "N/hour", "N/day"; empty = no limit), counted in the
+# cache named by API_RATE_CACHE; API_NUM_PROXIES trusted proxies add X-Forwarded-For hops.
+API_RATE_TOKEN = os.environ.get("API_RATE_TOKEN", "600/min")
+API_RATE_ADDRESS = os.environ.get("API_RATE_ADDRESS", "1200/min")
+API_RATE_CACHE = os.environ.get("API_RATE_CACHE", "default")
+API_NUM_PROXIES = int(os.environ.get("API_NUM_PROXIES", "0"))
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

@@ -15,3 +15,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3" and not os.env
     "DATABASE_URL"
 ):
     DATABASES["default"]["TEST"] = {"NAME": None}  # in-memory for speed
+# No API rate limits across the suite (its requests all come from one address); the tests of
+# the limits set them with override_settings.
+API_RATE_TOKEN = ""
+API_RATE_ADDRESS = ""

@@ -28,6 +28,7 @@ from pydantic import ConfigDict
 
 from gongzhi.api.errors import ErrorOut
 from gongzhi.api.pagination import DEFAULT_LIMIT, MAX_LIMIT
+from gongzhi.api.params import MAX_OFFSET
 from gongzhi.board.anonymise import mask_numbers
 from gongzhi.core.access import has_permission
 from gongzhi.core.errors import ActionError, ActionForbidden
@@ -176,7 +177,7 @@ class VisitFilters(Schema):
     end: dt.date | None = Field(None, description="visited on or before")
     kind: VisitKind | None = None
     limit: int = Field(DEFAULT_LIMIT, ge=1, le=MAX_LIMIT)
-    offset: int = Field(0, ge=0)
+    offset: int = Field(0, ge=0, le=MAX_OFFSET)
 
 
 # ---------------------------------------------------------------- loading and shaping
@@ -313,7 +314,7 @@ def quota_standing(request, place: int | None = None):
 def coverage_list(request, place: int | None = None,
                   days: int = Query(30, ge=1, le=coverage.MAX_DAYS),
                   special: bool = False, limit: int = Query(DEFAULT_LIMIT, ge=1, le=MAX_LIMIT),
-                  offset: int = Query(0, ge=0)):
+                  offset: int = Query(0, ge=0, le=MAX_OFFSET)):
     """Households under ``place`` with no visit in the last ``days`` days: special groups
     (孤寡老人, 留守儿童, 残疾人) first, then by grid, never visited and longest ago first;
     ``by_place`` counts them for each town, village or grid beneath."""

@@ -8,6 +8,7 @@ from gongzhi.accounts.models import ApiToken, User
 from gongzhi.core.context import request_context
 from gongzhi.core.errors import ActionError
 from gongzhi.core.registry import registry
+from gongzhi.places.models import Place
 
 
 def positive_int(value: str) -> int:
@@ -19,7 +20,8 @@ def positive_int(value: str) -> int:
 
 class Command(BaseCommand):
     help = (
-        "API bearer tokens: 'token create USER NAME [--scope PERM ...] [--expires-days N]', "
+        "API bearer tokens: 'token create USER NAME [--scope PERM ...] [--place ID ...] "
+        "[--expires-days N]', "
         "'token list', 'token revoke PREFIX'."
     )
 
@@ -31,6 +33,9 @@ class Command(BaseCommand):
         c.add_argument("--scope", action="append", default=[],
                        help="limit the token to a permission, e.g. places.view (repeatable); "
                             "without any, the token holds all of the user's permissions")
+        c.add_argument("--place", action="append", type=int, default=[], metavar="ID",
+                       help="limit the token to a place and what lies beneath it (repeatable); "
+                            "without any, the token holds wherever the user's roles hold")
         c.add_argument("--expires-days", type=positive_int, default=None, metavar="N",
                        help="the token stops working N days from now (default: never)")
         sub.add_parser("list", help="list tokens")
@@ -57,19 +62,24 @@ class Command(BaseCommand):
                 f"unknown permission(s): {', '.join(unknown)}; "
                 f"known: {', '.join(sorted(registry.permissions))}"
             )
+        places = list(Place.objects.filter(pk__in=opts["place"]))
+        missing = sorted(set(opts["place"]) - {p.pk for p in places})
+        if missing:
+            raise CommandError(f"no place(s): {', '.join(map(str, missing))}")
         expires_at = None
         if opts["expires_days"]:
             expires_at = timezone.now() + timedelta(days=opts["expires_days"])
         try:
             _token, raw = do_create_token(user, opts["name"], acting_user=None,
-                                          scopes=opts["scope"], expires_at=expires_at)
+                                          scopes=opts["scope"], expires_at=expires_at,
+                                          places=places)
         except ActionError as exc:
             raise CommandError(" ".join(exc.messages)) from exc
         self.stdout.write(raw)
 
     def list(self):
         now = timezone.now()
-        for t in ApiToken.objects.select_related("user").order_by("id"):
+        for t in ApiToken.objects.select_related("user").prefetch_related("places").order_by("id"):
             if t.revoked_at:
                 state = "revoked"
             elif t.expires_at and t.expires_at <= now:
@@ -78,8 +88,10 @@ class Command(BaseCommand):
                 state = "active"
             expires = t.expires_at.isoformat(timespec="minutes") if t.expires_at else "-"
             scopes = ",".join(t.scopes) or "*"
+            places = ",".join(str(p.pk) for p in t.places.all()) or "*"
             self.stdout.write(
                 f"{t.prefix}\t{t.user.username}\t{t.name}\t{state}\t{expires}\t{scopes}"
+                f"\t{places}"
             )
 
     def revoke(self, prefix: str):
