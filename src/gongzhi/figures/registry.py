@@ -23,7 +23,8 @@ from django.db.models import Q
 from gongzhi.places.models import Place
 
 PLACE_DIMENSIONS = ("county", "town", "village", "grid")
-DIMENSIONS = (*PLACE_DIMENSIONS, "ledger", "category", "channel", "department", "cadre")
+DIMENSIONS = (*PLACE_DIMENSIONS, "ledger", "category", "channel", "department", "cadre",
+              "stage_kind")
 PERIODS = ("day", "week", "month", "quarter", "year")
 
 ALL = "__all__"  # the key of an ungrouped result
@@ -83,6 +84,7 @@ class FigureSet:
         return {
             "ledger": f"{p}ledger", "channel": f"{p}channel", "category": f"{p}category_id",
             "department": f"{p}responsible_org_id", "cadre": f"{p}responsible_user_id",
+            "stage_kind": f"{p}stage_kind",
         }[dimension]
 
 
