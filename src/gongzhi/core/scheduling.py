@@ -31,8 +31,15 @@ def register_periodic(task: Task, *, minutes: float) -> None:
     PERIODIC[task.module_path] = Periodic(task, dt.timedelta(minutes=minutes))
 
 
-def pending(task: Task) -> bool:
-    """Whether a run of ``task`` is already queued or running (database backend only)."""
+# A run still marked RUNNING this long after it started is taken for one whose worker was
+# killed (the row is never finished): it no longer holds the next run back.
+STALE_RUN = dt.timedelta(minutes=30)
+
+
+def pending(task: Task, *, stale_after: dt.timedelta = STALE_RUN,
+            now: dt.datetime | None = None) -> bool:
+    """Whether a run of ``task`` is already queued or running (database backend only). A run
+    that started more than ``stale_after`` ago and never finished does not count."""
     try:
         from django_tasks_db.backend import DatabaseBackend
         from django_tasks_db.models import DBTaskResult
@@ -40,8 +47,13 @@ def pending(task: Task) -> bool:
         return False
     if not isinstance(task.get_backend(), DatabaseBackend):
         return False
+    from django.db.models import Q
+    from django.utils import timezone
+
+    since = (now or timezone.now()) - stale_after
     return DBTaskResult.objects.filter(
-        task_path=task.module_path, status__in=["READY", "RUNNING"],
+        Q(status="READY") | Q(status="RUNNING", started_at__gte=since),
+        task_path=task.module_path,
     ).exists()
 
 
@@ -53,7 +65,7 @@ def enqueue_due(last_run: dict[str, dt.datetime], now: dt.datetime) -> list[str]
         if previous is not None and now - previous < periodic.every:
             continue
         last_run[path] = now
-        if pending(periodic.task):
+        if pending(periodic.task, stale_after=max(STALE_RUN, 3 * periodic.every), now=now):
             log.info("scheduler: %s is still queued or running; not enqueued again", path)
             continue
         periodic.task.enqueue()
