@@ -20,6 +20,8 @@ from django.views.decorators.http import require_GET, require_POST
 from gongzhi.board.public import BOARD_LEVELS
 from gongzhi.core.access import has_permission
 from gongzhi.core.errors import ActionError
+from gongzhi.core.views import error_text as _error
+from gongzhi.core.views import run_action as _run
 from gongzhi.places.models import Organisation, Place
 
 from . import actions
@@ -32,20 +34,6 @@ from .models import (
     Resource,
     ResourceKind,
 )
-
-
-def _error(exc: ActionError) -> str:
-    return " ".join(str(m) for m in exc.messages)
-
-
-def _run(request, call, success: str, url: str):
-    try:
-        call()
-    except ActionError as exc:
-        messages.error(request, _error(exc))
-    else:
-        messages.success(request, success)
-    return redirect(url)
 
 
 def _require_view(user) -> None:

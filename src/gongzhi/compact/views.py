@@ -18,6 +18,8 @@ from django.views.decorators.http import require_GET, require_POST
 
 from gongzhi.core.access import has_permission
 from gongzhi.core.errors import ActionError
+from gongzhi.core.views import error_text as _error
+from gongzhi.core.views import run_action as _run
 from gongzhi.meetings.access import villages_for
 from gongzhi.meetings.models import Meeting, MeetingStatus
 from gongzhi.places.models import Household, Person, Place, PlaceKind
@@ -35,20 +37,6 @@ from .models import (
     MoralReview,
     Verdict,
 )
-
-
-def _error(exc: ActionError) -> str:
-    return " ".join(str(m) for m in exc.messages)
-
-
-def _run(request, call, success: str, url: str):
-    try:
-        call()
-    except ActionError as exc:
-        messages.error(request, _error(exc))
-    else:
-        messages.success(request, success)
-    return redirect(url)
 
 
 def numbered(articles: list[str]) -> list[dict]:

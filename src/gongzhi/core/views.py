@@ -1,12 +1,30 @@
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 
 from gongzhi.accounts.roles import Role
 from gongzhi.places.models import Place, PlaceKind
 
 from .access import has_permission, user_grants
+from .errors import ActionError
 from .ui import panels
+
+
+def error_text(exc: ActionError) -> str:
+    """An action's refusal as one line for a page message."""
+    return " ".join(str(m) for m in exc.messages)
+
+
+def run_action(request, call, success: str, url: str):
+    """Run ``call`` (a form post's action); say ``success`` or the refusal, then go to ``url``."""
+    try:
+        call()
+    except ActionError as exc:
+        messages.error(request, error_text(exc))
+    else:
+        messages.success(request, success)
+    return redirect(url)
 
 
 def _grant_rows(user) -> list[dict]:
