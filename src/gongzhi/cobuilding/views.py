@@ -23,6 +23,7 @@ from gongzhi.core.errors import ActionError
 from gongzhi.core.views import error_text as _error
 from gongzhi.core.views import run_action as _run
 from gongzhi.places.models import Organisation, Place
+from gongzhi.visits.access import root_places
 
 from . import actions
 from .models import (
@@ -56,8 +57,7 @@ def index(request):
     from .figures import unit_totals
 
     totals = {}
-    roots = [p for p in Place.objects.filter(kind__in=BOARD_LEVELS).order_by("level", "pk")
-             if has_permission(user, "cobuilding.view", p)][:1]
+    roots = [p for p in root_places(user, "cobuilding.view") if p.kind in BOARD_LEVELS][:1]
     if roots:
         totals = unit_totals(roots[0], today.replace(month=1, day=1),
                              today.replace(year=today.year + 1, month=1, day=1))

@@ -74,6 +74,13 @@ def test_need_to_project_on_the_board(tree, unit):
     assert (row["projects"], row["projects_completed"], row["hours"], row["funds"]) == (
         1, 1, 12, 3000)
     assert row["cobuilding_completion_rate"] == 1.0
+    # The staff index lists the three lists and this year's contributions by unit.
+    for role in ("county_office", "town_secretary", "village_secretary"):
+        page = login_client(tree.user(role)).get("/cobuilding/")
+        assert page.status_code == 200, role
+        assert "村口路灯修复" in page.content.decode()
+    assert "城关供电所" in login_client(tree.user("county_office")).get(
+        "/cobuilding/").content.decode()
 
 
 def test_match_refused_outside_scope_and_for_units_elsewhere(tree, unit):

@@ -74,3 +74,12 @@ def test_who_may_see_the_pages(tree, connection, hotline):
     assert r.status_code == 302
     connection.refresh_from_db()
     assert connection.name == "改名" and connection.is_active is False
+
+
+def test_the_supervisor_reaches_the_page_before_any_connection_exists(tree):
+    """The navigation offers 12345热线 to whoever may read the logs: with no connection yet the
+    page says so instead of answering 404."""
+    page = login_client(tree.user("supervisor")).get("/hotline/")
+    assert page.status_code == 200
+    assert "还没有对接12345热线。" in page.content.decode()
+    assert login_client(tree.user("village_cadre")).get("/hotline/").status_code == 404
