@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 
 from gongzhi.audit.log import record, snapshot
 from gongzhi.core.errors import ActionError
+from gongzhi.core.privacy import mask_phone
 
 from .models import (
     LANGUAGE_CHOICES,
@@ -75,25 +76,59 @@ def do_set_preferences(phone: str, *, acting_user=None, person=None, county_id=N
     return pref
 
 
+def _binding_owner(person, user, phone) -> tuple[dict, int | None]:
+    """The one owner of a binding as filter arguments, and its county."""
+    phone = normalise_phone(phone) if phone else ""
+    if sum(x is not None and x != "" for x in (person, user, phone)) != 1:
+        raise ActionError(_("微信绑定须对应一个人员、一个用户或一个手机号。"))
+    if person is not None:
+        return {"person": person}, person.county_id
+    if user is not None:
+        return {"user": user}, user.county_id
+    pref = Preference.objects.filter(phone=phone).only("county_id").first()
+    return {"phone": phone}, pref.county_id if pref else None
+
+
 @transaction.atomic
-def do_bind_wechat(openid: str, *, acting_user, person=None, user=None) -> WeChatBinding:
-    """Record the openid of a person or a user under the official account (replacing theirs)."""
+def do_bind_wechat(openid: str, *, acting_user, person=None, user=None,
+                   phone: str | None = None) -> WeChatBinding:
+    """Record the openid of a person, a user or a phone number under the official account
+    (replacing theirs, and any other binding of the openid). ``acting_user`` is None when the
+    resident binds themselves through WeChat's web authorisation."""
     openid = (openid or "").strip()
     if not openid or len(openid) > 64:
         raise ActionError(_("请填写正确的微信 openid。"))
-    if (person is None) == (user is None):
-        raise ActionError(_("微信绑定须对应一个人员或一个用户。"))
+    owner, county_id = _binding_owner(person, user, phone)
+    before = [{**b, "phone": mask_phone(b["phone"]) if b["phone"] else None} for b in
+              WeChatBinding.objects.filter(openid=openid).values("person", "user", "phone")]
     WeChatBinding.objects.filter(openid=openid).delete()
-    if person is not None:
-        WeChatBinding.objects.filter(person=person).delete()
-    else:
-        WeChatBinding.objects.filter(user=user).delete()
-    county_id = person.county_id if person is not None else user.county_id
-    binding = WeChatBinding.objects.create(openid=openid, person=person, user=user,
-                                           county_id=county_id)
-    record("notifications.wechat.bind", actor=acting_user, obj=binding, county_id=county_id,
-           after={"person": person.pk if person else None, "user": user.pk if user else None})
+    WeChatBinding.objects.filter(**owner).delete()
+    binding = WeChatBinding.objects.create(openid=openid, county_id=county_id, **owner)
+    record("notifications.wechat.bind", actor=acting_user or _("本人（通过微信授权）"),
+           obj=binding, county_id=county_id, object_repr=_("微信绑定"),
+           before=before or None,
+           after={"person": person.pk if person else None, "user": user.pk if user else None,
+                  "phone": mask_phone(binding.phone) if binding.phone else None})
     return binding
+
+
+@transaction.atomic
+def do_unbind_wechat(*, acting_user, person=None, user=None, phone: str | None = None) -> int:
+    """Remove the WeChat binding of a person, a user or a phone number; returns how many
+    were removed (0 when there was none, and then nothing is recorded)."""
+    owner, county_id = _binding_owner(person, user, phone)
+    binding = WeChatBinding.objects.select_for_update().filter(**owner).first()
+    if binding is None:
+        return 0
+    county_id = binding.county_id or county_id
+    binding_id = binding.pk
+    binding.delete()
+    record("notifications.wechat.unbind", actor=acting_user or _("本人（通过链接）"),
+           county_id=county_id, object_type="notifications.wechatbinding",
+           object_id=binding_id, object_repr=_("微信绑定"),
+           before={"person": person.pk if person else None, "user": user.pk if user else None,
+                   "phone": mask_phone(owner["phone"]) if "phone" in owner else None})
+    return 1
 
 
 @transaction.atomic

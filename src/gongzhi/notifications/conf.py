@@ -34,6 +34,9 @@ DEFAULTS: dict[str, Any] = {
     "GONGZHI_WECHAT_SECRET": "",
     "GONGZHI_WECHAT_TEMPLATES": {},  # event -> template_id
     "GONGZHI_WECHAT_TIMEOUT": 10.0,
+    # Residents bind their openid through the official account's web authorisation (网页授权).
+    "GONGZHI_WECHAT_OAUTH_URL": "https://open.weixin.qq.com/connect/oauth2/authorize",
+    "GONGZHI_WECHAT_STATE_SECONDS": 600,  # how long the signed ``state`` is accepted
     # Delivery.
     "GONGZHI_NOTIFY_MAX_ATTEMPTS": 6,
     "GONGZHI_NOTIFY_BACKOFF_SECONDS": 60.0,  # attempt n waits base * 2**(n-1)

@@ -137,7 +137,10 @@ class Preference(models.Model):
 
 
 class WeChatBinding(models.Model):
-    """The openid under the official account of a person or a user (one each)."""
+    """The openid under the official account of a person, a user or a phone number (one each).
+
+    Residents bind by phone themselves, through WeChat's web authorisation from their signed
+    preferences link; staff bindings name the person or the user."""
 
     county = models.ForeignKey("places.Place", on_delete=models.PROTECT, null=True, blank=True,
                                related_name="+")
@@ -146,11 +149,16 @@ class WeChatBinding(models.Model):
                                   blank=True, related_name="wechat_binding")
     user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, null=True,
                                 blank=True, related_name="wechat_binding")
+    phone = models.CharField(_("手机号"), max_length=20, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         verbose_name = _("微信绑定")
         verbose_name_plural = _("微信绑定")
+        constraints = [
+            models.UniqueConstraint(fields=["phone"], name="wechat_binding_phone_unique",
+                                    condition=~models.Q(phone="")),
+        ]
 
     def __str__(self) -> str:
         return self.openid

@@ -58,6 +58,7 @@ class _Target:
     person: Any = None
     user: Any = None
     is_resident: bool = False
+    phone: str = ""
 
 
 def notify(*, event: str, title: str, body: str = "", users: Iterable = (), url: str = "",
@@ -91,7 +92,8 @@ def notify(*, event: str, title: str, body: str = "", users: Iterable = (), url:
         if key and OutboxMessage.objects.filter(channel=target.channel, dedupe_key=key).exists():
             continue
         phone = target.to if target.channel == "sms" else (
-            getattr(target.person, "phone", "") or getattr(target.user, "phone", ""))
+            target.phone or getattr(target.person, "phone", "")
+            or getattr(target.user, "phone", ""))
         pref = preferences.find(phone)
         lang = pref.language if pref else "zh-hans"
         ctx = dict(base)
@@ -144,6 +146,9 @@ def _targets(event: str, users: list, residents: list, email: str) -> list[_Targ
             bindings[("person", b.person_id)] = b.openid
         for b in WeChatBinding.objects.filter(user_id__in=user_ids).only("openid", "user_id"):
             bindings[("user", b.user_id)] = b.openid
+        phones = [r.address for r in residents if r.address]
+        for b in WeChatBinding.objects.filter(phone__in=phones).only("openid", "phone"):
+            bindings[("phone", b.phone)] = b.openid
     staff_sms = event in conf.get("GONGZHI_SMS_STAFF_EVENTS")
     for user in users:
         if getattr(user, "email", ""):
@@ -161,9 +166,11 @@ def _targets(event: str, users: list, residents: list, email: str) -> list[_Targ
             openid = bindings.get(("person", resident.person.pk))
         if openid is None and resident.user is not None:
             openid = bindings.get(("user", resident.user.pk))
+        if openid is None and resident.address:
+            openid = bindings.get(("phone", resident.address))
         if wechat and openid:
             add(_Target("wechat", openid, person=resident.person, user=resident.user,
-                        is_resident=True))
+                        is_resident=True, phone=resident.address))
     return targets
 
 

@@ -10,6 +10,11 @@ urlpatterns = [
     path("preferences/<str:token>/", views.preferences_page, name="preferences"),
     path("person/<int:person_id>/preferences/", views.person_preferences,
          name="person_preferences"),
+    path("person/<int:person_id>/wechat/unbind/", views.person_wechat_unbind,
+         name="person_wechat_unbind"),
+    path("wechat/bind/<str:token>/", views.wechat_bind, name="wechat_bind"),
+    path("wechat/callback/", views.wechat_callback, name="wechat_callback"),
+    path("wechat/unbind/<str:token>/", views.wechat_unbind, name="wechat_unbind"),
     path("outbox/", views.outbox, name="outbox"),
     path("outbox/<int:pk>/retry/", views.retry, name="retry"),
 ]

@@ -101,7 +101,8 @@ class SmsGateway(_Server):
 
 
 class WeChat(_Server):
-    """The token endpoint and the template send endpoint of an official account."""
+    """The token endpoint, the template send endpoint and the web authorisation code exchange
+    of an official account. ``codes`` maps authorisation codes to openids; each works once."""
 
     def __init__(self, *, appid: str = "wxtest", secret: str = "s3cret",  # noqa: S107
                  expire_first_token: bool = False) -> None:
@@ -111,6 +112,8 @@ class WeChat(_Server):
         self.valid: set[str] = set()
         self.sent: list[dict] = []
         self.expire_first_token = expire_first_token
+        self.codes: dict[str, str] = {}
+        self.exchanges: list[dict] = []
 
     def handle(self, handler, method: str, body: bytes) -> None:
         url = urlparse(handler.path)
@@ -133,6 +136,21 @@ class WeChat(_Server):
             with self.lock:
                 self.sent.append(json.loads(body))
             self.reply(handler, 200, {"errcode": 0, "errmsg": "ok", "msgid": len(self.sent)})
+            return
+        if url.path == "/sns/oauth2/access_token":
+            with self.lock:
+                self.exchanges.append(query)
+                openid = self.codes.pop(query.get("code", ""), None)
+            if query.get("appid") != self.appid or query.get("secret") != self.secret:
+                self.reply(handler, 200, {"errcode": 40125, "errmsg": "invalid appsecret"})
+            elif query.get("grant_type") != "authorization_code":
+                self.reply(handler, 200, {"errcode": 40002, "errmsg": "invalid grant_type"})
+            elif openid is None:
+                self.reply(handler, 200, {"errcode": 40029, "errmsg": "invalid code"})
+            else:
+                self.reply(handler, 200, {"access_token": "web-token", "expires_in": 7200,
+                                          "refresh_token": "r", "openid": openid,
+                                          "scope": "snsapi_base"})
             return
         self.reply(handler, 404, {"errcode": 404})
 
