@@ -232,7 +232,8 @@ def test_running_again_changes_nothing(built):
 def test_the_command_prints_the_logins_both_times(db):
     for expected in ("Built the demo county", "exists already; nothing was changed"):
         out = io.StringIO()
-        call_command("demo", "--seed", "3", "--scale", "60", "--no-progress", stdout=out)
+        call_command("demo", "--seed", "3", "--scale", "60", "--no-progress", "--no-activity",
+                     stdout=out)
         text = out.getvalue()
         assert expected in text
         assert demo.DEMO_PASSWORD in text

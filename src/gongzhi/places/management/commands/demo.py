@@ -4,6 +4,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from gongzhi.core.context import request_context
 from gongzhi.core.errors import ActionError
+from gongzhi.matters.models import Matter
 from gongzhi.places.demo import (
     BATCH_SIZE,
     DEFAULT_SCALE,
@@ -11,6 +12,7 @@ from gongzhi.places.demo import (
     DEMO_PASSWORD,
     generate_demo,
 )
+from gongzhi.places.demo_activity import build_activity
 
 
 class Command(BaseCommand):
@@ -29,6 +31,9 @@ class Command(BaseCommand):
         parser.add_argument("--batch-size", type=int, default=BATCH_SIZE,
                             help=f"households written per batch (default {BATCH_SIZE})")
         parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+        parser.add_argument("--no-activity", action="store_true",
+                            help="no matters, meetings, points, visits or volunteers: only the "
+                                 "registry and the logins")
 
     def handle(self, *args, **opts):
         started = time.monotonic()
@@ -55,6 +60,12 @@ class Command(BaseCommand):
         else:
             self.stdout.write(f"The demo county {county.name} ({county.code}) exists already; "
                               f"nothing was changed.")
+        if not opts["no_activity"] and not Matter.objects.filter(county=county).exists():
+            started = time.monotonic()
+            with request_context():
+                counts = build_activity(county, seed=opts["seed"])
+            self.stdout.write(f"Added six months of activity in {time.monotonic() - started:.1f}s: "
+                              + ", ".join(f"{v} {k}" for k, v in sorted(counts.items())) + ".")
         self.stdout.write(f"Demo logins (password: {DEMO_PASSWORD}):")
         for username, role, place in result.logins:
             self.stdout.write(f"  {username:<18} {role} @ {place}")
