@@ -18,12 +18,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from gongzhi.board.public import BOARD_LEVELS
-from gongzhi.core.access import has_permission
+from gongzhi.core.access import has_permission, root_places
 from gongzhi.core.errors import ActionError
 from gongzhi.core.views import error_text as _error
 from gongzhi.core.views import run_action as _run
 from gongzhi.places.models import Organisation, Place
-from gongzhi.visits.access import root_places
 
 from . import actions
 from .models import (

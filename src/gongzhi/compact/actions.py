@@ -26,6 +26,7 @@ from gongzhi.core.access import has_permission
 from gongzhi.core.errors import ActionError, ActionForbidden
 from gongzhi.core.privacy import mask_name
 from gongzhi.meetings import kinds as meeting_kinds
+from gongzhi.meetings.actions import withdraw_topic
 from gongzhi.meetings.models import Meeting, MeetingKind, MeetingStatus, Member, Topic
 from gongzhi.places.models import Household, Person, Place, PlaceKind
 
@@ -221,7 +222,7 @@ def do_withdraw_amendment(amendment: Amendment, *, acting_user, reason: str) -> 
         pk=amendment.topic_id)
     if topic.meeting_id and topic.meeting.status == MeetingStatus.IN_PROGRESS:
         raise ActionError(_("会议正在进行，不能撤回已列入议程的修订。"))
-    Topic.objects.filter(pk=topic.pk).update(status="withdrawn", meeting=None)
+    withdraw_topic(topic, acting_user=acting_user, reason=reason)
     amendment.status = AmendmentStatus.WITHDRAWN
     amendment.decided_at = timezone.now()
     amendment.save(update_fields=["status", "decided_at"])

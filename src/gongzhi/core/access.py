@@ -81,6 +81,23 @@ def has_permission(user, permission: str, place: Place | None = None) -> bool:
     return any(place.ancestor_id(g.kind) == g.place_id for g in grants)
 
 
+def root_places(user, permission: str, kinds: tuple[str, ...] | None = None) -> list[Place]:
+    """The places where ``user`` holds ``permission`` (of ``kinds``, if given), without those
+    beneath another of them, highest first: where a workbench or dashboard starts."""
+    from gongzhi.places.models import Place
+
+    if getattr(user, "is_superuser", False):
+        return list(Place.objects.filter(kind="county").order_by("sort_order", "pk"))
+    ids = {g.place_id for g in grants_with(user, permission)}
+    places = Place.objects.filter(pk__in=ids)
+    if kinds is not None:
+        places = places.filter(kind__in=kinds)
+    places = list(places)
+    tops = [p for p in places
+            if not any(o.pk != p.pk and p.ancestor_id(o.kind) == o.pk for o in places)]
+    return sorted(tops, key=lambda p: (p.level, p.sort_order, p.pk))
+
+
 def scope_q(user, permission: str, prefix: str = "") -> models.Q | None:
     """A Q selecting rows under the places where the user holds ``permission``; None if none."""
     grants = grants_with(user, permission)

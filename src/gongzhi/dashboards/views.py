@@ -16,7 +16,7 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 
-from gongzhi.core.access import grants_with, has_permission
+from gongzhi.core.access import has_permission, root_places
 from gongzhi.places.models import Place
 
 from .data import BadPeriod, dashboard, parse_period
@@ -27,13 +27,7 @@ KINDS = ("county", "town", "village", "grid")
 
 def _roots(user) -> list[Place]:
     """The highest places where the user holds the permission."""
-    if user.is_superuser:
-        return list(Place.objects.filter(kind="county").order_by("sort_order", "pk"))
-    ids = {g.place_id for g in grants_with(user, PERMISSION)}
-    places = [p for p in Place.objects.filter(pk__in=ids, kind__in=KINDS)]
-    tops = [p for p in places
-            if not any(o.pk != p.pk and p.ancestor_id(o.kind) == o.pk for o in places)]
-    return sorted(tops, key=lambda p: (p.level, p.sort_order, p.pk))
+    return root_places(user, PERMISSION, KINDS)
 
 
 def _place(user, place_id: int) -> Place:

@@ -17,14 +17,15 @@ import hmac
 
 from django.conf import settings
 
+from gongzhi.core.signing import timestamped_hmac
+
 TIMESTAMP_HEADER = "X-Hotline-Timestamp"
 SIGNATURE_HEADER = "X-Hotline-Signature"
 MAX_SKEW_SECONDS = 300
 
 
 def sign(secret: str, timestamp: str | int, body: bytes) -> str:
-    message = str(timestamp).encode("ascii") + b"." + body
-    return hmac.new(secret.encode("utf-8"), message, hashlib.sha256).hexdigest()
+    return timestamped_hmac(secret, timestamp, body)
 
 
 def verify(secret: str, timestamp: str, body: bytes, signature: str) -> bool:

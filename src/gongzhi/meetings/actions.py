@@ -654,6 +654,19 @@ def _check_can_decide(topic: Topic, meeting: Meeting) -> int:
     return present
 
 
+def withdraw_topic(topic: Topic, *, acting_user, reason: str) -> Topic:
+    """Take a topic off its meeting's agenda as withdrawn, for an app whose own action owns
+    the decision (a compact amendment withdrawn). Runs inside that action's transaction, which
+    has checked the permission; the topic's change is audited here."""
+    before = {"status": topic.status, "meeting": topic.meeting_id}
+    topic.status = TopicStatus.WITHDRAWN
+    topic.meeting = None
+    topic.save(update_fields=["status", "meeting"])
+    record("meetings.topic.withdraw", actor=acting_user, obj=topic, before=before,
+           after={"status": topic.status, "reason": reason})
+    return topic
+
+
 @transaction.atomic
 def do_record_vote(topic: Topic, *, acting_user, votes_for: int, votes_against: int,
                    abstentions: int = 0) -> Vote:

@@ -7,14 +7,14 @@ other exception is retried with backoff.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
 import time
 
 import httpx
 from django.core.cache import cache
 from django.utils.module_loading import import_string
+
+from gongzhi.core.signing import timestamped_hmac
 
 from . import conf
 
@@ -44,7 +44,7 @@ class EmailTransport(Transport):
 
 def sign(secret: str, timestamp: str, body: bytes) -> str:
     """HMAC-SHA256 over ``timestamp + "." + body`` (hex)."""
-    return hmac.new(secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256).hexdigest()
+    return timestamped_hmac(secret, timestamp, body)
 
 
 class HttpSmsTransport(Transport):

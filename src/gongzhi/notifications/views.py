@@ -12,6 +12,7 @@ from django.views.decorators.http import require_POST
 
 from gongzhi.core.access import has_permission
 from gongzhi.core.errors import ActionError
+from gongzhi.core.privacy import mask_phone
 from gongzhi.places.models import Person
 
 from . import conf, preferences, wechat_auth
@@ -77,19 +78,15 @@ def preferences_page(request, token: str):
         messages.success(request, _("已保存您的通知偏好。"))
         return redirect("notifications:preferences", token=token)
     return render(request, "notifications/preferences.html", {
-        "form": form, "masked_phone": _masked(phone), "token": token,
+        "form": form, "masked_phone": mask_phone(phone), "token": token,
         "wechat_enabled": conf.wechat_enabled(),
         "wechat_bound": WeChatBinding.objects.filter(phone=phone).exists()})
-
-
-def _masked(phone: str) -> str:
-    return phone[:3] + "****" + phone[-4:] if len(phone) >= 7 else "****"
 
 
 def _wechat_page(request, *, error: str = "", phone: str = "", token: str = "",
                  status: int = 200):
     return render(request, "notifications/wechat_result.html", {
-        "error": error, "masked_phone": _masked(phone) if phone else "",
+        "error": error, "masked_phone": mask_phone(phone) if phone else "",
         "token": token}, status=status)
 
 

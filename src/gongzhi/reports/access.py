@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from django.db.models import QuerySet
 
+from gongzhi.core.access import root_places
 from gongzhi.places.models import LEVELS, Place, PlaceKind
-from gongzhi.visits.access import root_places
 
 from .models import ExportJob
 

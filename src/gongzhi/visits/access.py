@@ -10,7 +10,7 @@ from __future__ import annotations
 from django.db.models import QuerySet
 from django.http import Http404
 
-from gongzhi.core.access import Grant, grants_with, has_permission, scope_q
+from gongzhi.core.access import Grant, grants_with, has_permission, root_places, scope_q
 from gongzhi.places.models import LEVELS, Household, Place
 
 
@@ -29,18 +29,6 @@ def recording_grant(user, place: Place) -> Grant | None:
     covering = [g for g in grants_with(user, "visits.record")
                 if place.ancestor_id(g.kind) == g.place_id]
     return max(covering, key=lambda g: LEVELS.index(g.kind), default=None)
-
-
-def root_places(user, permission: str) -> list[Place]:
-    """The places where ``user`` holds ``permission``, without those beneath another of them,
-    highest first (where a page starts)."""
-    if getattr(user, "is_superuser", False):
-        return list(Place.objects.filter(kind="county").order_by("sort_order", "pk"))
-    ids = {g.place_id for g in grants_with(user, permission)}
-    places = list(Place.objects.filter(pk__in=ids))
-    tops = [p for p in places
-            if not any(o.pk != p.pk and p.ancestor_id(o.kind) == o.pk for o in places)]
-    return sorted(tops, key=lambda p: (p.level, p.sort_order, p.pk))
 
 
 def scope_place(user, permission: str, place_id: str | int | None) -> Place:

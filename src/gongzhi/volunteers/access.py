@@ -11,6 +11,7 @@ from __future__ import annotations
 from django.db.models import Q, QuerySet
 from django.http import Http404
 
+from gongzhi.core import access
 from gongzhi.core.access import grants_with, has_permission
 from gongzhi.places.models import LEVELS, Place, PlaceKind
 
@@ -99,13 +100,7 @@ def participant_household(user) -> Place | None:
 
 def root_places(user, permission: str = "volunteers.view") -> list[Place]:
     """The highest places where ``user`` holds ``permission`` (where a workbench starts)."""
-    if getattr(user, "is_superuser", False):
-        return list(Place.objects.filter(kind=PlaceKind.COUNTY).order_by("sort_order", "pk"))
-    ids = {g.place_id for g in grants_with(user, permission)}
-    places = list(Place.objects.filter(pk__in=ids))
-    tops = [p for p in places
-            if not any(o.pk != p.pk and p.ancestor_id(o.kind) == o.pk for o in places)]
-    return sorted(tops, key=lambda p: (p.level, p.sort_order, p.pk))
+    return access.root_places(user, permission)
 
 
 def managed_place(user, place_id) -> Place:

@@ -12,8 +12,6 @@ Headers of each POST:
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import hmac
 import json
 import os
 import time
@@ -22,6 +20,8 @@ import httpx
 from django.db import connection, transaction
 from django.tasks import task
 from django.utils import timezone
+
+from gongzhi.core.signing import timestamped_hmac
 
 from .models import Attempt, Delivery, DeliveryStatus
 
@@ -33,8 +33,7 @@ def _setting(name: str, default: float) -> float:
 
 
 def signature(secret: str, timestamp: str, body: bytes) -> str:
-    digest = hmac.new(secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256)
-    return "sha256=" + digest.hexdigest()
+    return "sha256=" + timestamped_hmac(secret, timestamp, body)
 
 
 def body_of(delivery: Delivery) -> bytes:

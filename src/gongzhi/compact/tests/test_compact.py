@@ -194,3 +194,21 @@ def test_association_meeting_and_moral_review_to_honour_list(tree):
     assert hl.kind == "red" and hl.status == "draft" and len(entries) == 1
     assert entries[0][0].startswith("高城寨村1号") and "张建国" not in entries[0][0]
     assert entries[0][1] == "好婆媳：照顾残疾家人十年如一日"
+
+
+def test_withdrawing_an_amendment_takes_its_topic_off_the_agenda(tree, compact):
+    from gongzhi.audit.models import AuditEvent
+    from gongzhi.meetings.models import Topic, TopicStatus
+
+    secretary = login_client(tree.user("village_secretary"))
+    amendment = _propose(secretary, compact)
+    secretary.post(f"/compact/amendments/{amendment.pk}/withdraw/", {"reason": ""})
+    amendment.refresh_from_db()
+    assert amendment.status == AmendmentStatus.PROPOSED  # a reason is needed
+    secretary.post(f"/compact/amendments/{amendment.pk}/withdraw/", {"reason": "再议"})
+    amendment.refresh_from_db()
+    topic = Topic.objects.get(pk=amendment.topic_id)
+    assert amendment.status == AmendmentStatus.WITHDRAWN
+    assert topic.status == TopicStatus.WITHDRAWN and topic.meeting_id is None
+    assert AuditEvent.objects.filter(action="meetings.topic.withdraw",
+                                     object_id=str(topic.pk)).exists()
